@@ -1,0 +1,32 @@
+# guest_memfd for Linux 6.1: the patch series and its harness.
+# See README.md. Everything is built under build/ (ignored by git).
+
+SHELL := /bin/bash
+S := scripts
+
+.PHONY: all deps base apply export status build run check hygiene clean clean-tree
+all: check
+
+deps:		## install the Debian packages the harness needs
+	@$(S)/deps.sh
+base: deps	## unpack the pinned base into build/linux (BUMP=1 prints a new sha256)
+	@$(S)/base.sh
+apply: deps	## rebuild build/linux as base + patches/ (refuses to drop work; FORCE=1 does)
+	@$(S)/apply.sh
+export:		## write build/linux's commits back into patches/
+	@$(S)/export.sh
+status:		## list work in build/linux that patches/ lacks; non-zero if any
+	@$(S)/status.sh
+build:		## build the test kernel and its KVM selftests
+	@$(S)/ensure.sh && $(S)/build.sh
+run:		## build the patched kernel, boot it under QEMU, run the smoke check
+	@$(S)/run.sh
+check:		## build, boot and run the tests (TESTS="x86_64/foo" for a subset)
+	@$(S)/check.sh
+hygiene:	## per patch: zero-fuzz apply, checkpatch, KVM/mm/fs build with KVM=y and =m
+	@$(S)/ensure.sh && $(S)/hygiene.sh
+clean:		## drop build products but keep build/linux and its work
+	rm -rf build/obj build/obj-* build/selftests build/headers build/initramfs* build/results build/log
+clean-tree:	## drop build/linux (refuses while it holds unexported work)
+	@$(S)/status.sh >/dev/null || { $(S)/status.sh; echo "error: refusing to delete build/linux: it holds unexported work" >&2; exit 1; }
+	rm -rf build/linux

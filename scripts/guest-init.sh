@@ -1,0 +1,77 @@
+#!/bin/sh
+# /init of the test initramfs (busybox sh). Runs what /run.conf asks for,
+# prints KTAP on the console and powers the guest off.
+export PATH=/bin:/sbin:/usr/bin:/usr/sbin
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev 2>/dev/null
+mount -t debugfs debugfs /sys/kernel/debug
+mount -t tmpfs tmpfs /tmp
+. /run.conf		# TIMEOUT, TESTS
+
+SPLAT='BUG:|WARNING:|Oops|KASAN|UBSAN|general protection fault|possible circular locking|possible recursive locking|inconsistent lock state|suspicious RCU usage|rcu_.*detected stall|INFO: task .* blocked|Kernel panic|kernel BUG|watchdog: BUG|lock held when returning|unreferenced object'
+
+n=0
+# result OK|FAIL|SKIP NAME [REASON]
+result() {
+	n=$((n + 1))
+	case $1 in
+	OK) echo "ok $n $2" ;;
+	SKIP) echo "ok $n $2 # SKIP $3" ;;
+	*) echo "not ok $n $2${3:+ # $3}" ;;
+	esac
+}
+
+# Print and clear the kernel log; return 0 if it holds a splat.
+check_dmesg() {
+	dmesg -c >/tmp/dmesg
+	if grep -Eq "$SPLAT" /tmp/dmesg; then
+		echo "# kernel splat in dmesg:"
+		sed 's/^/# dmesg: /' /tmp/dmesg | head -n 120
+		return 0
+	fi
+	return 1
+}
+
+echo "KTAP version 1"
+echo "# kernel $(uname -r) $(cat /proc/version | cut -d' ' -f4-)"
+kunit=$(ls -d /sys/kernel/debug/kunit/*/ 2>/dev/null)
+set -- $TESTS
+echo "1..$(($# + 1 + $(echo "$kunit" | grep -c .)))"
+
+if check_dmesg; then result FAIL boot "kernel splat while booting"; else result OK boot; fi
+
+for d in $kunit; do
+	s=$(basename "$d")
+	last=$(grep -E '^(not )?ok [0-9]+ ' "$d/results" | tail -n 1)
+	sed 's/^/# /' "$d/results"
+	case $last in
+	"ok "*"# SKIP"*) result SKIP "kunit/$s" ;;
+	"ok "*) result OK "kunit/$s" ;;
+	*) result FAIL "kunit/$s" ;;
+	esac
+done
+
+cd /tests || exit 1
+for t in "$@"; do
+	echo "# running $t"
+	start=$(date +%s)
+	timeout -s KILL "$TIMEOUT" "./$t" </dev/null >/tmp/out 2>&1
+	rc=$?
+	sed 's/^/# /' /tmp/out
+	echo "# $t: exit $rc after $(($(date +%s) - start))s"
+	if check_dmesg; then
+		result FAIL "$t" "kernel splat"
+	elif [ $rc = 0 ]; then
+		result OK "$t"
+	elif [ $rc = 4 ]; then
+		result SKIP "$t" "$(grep -iE 'skip|requirement' /tmp/out | tail -n 1 | cut -c1-100)"
+	elif [ $rc = 137 ]; then
+		result FAIL "$t" "timed out after ${TIMEOUT}s"
+	else
+		result FAIL "$t" "exit code $rc"
+	fi
+done
+echo "# guest done"
+sync
+poweroff -f

@@ -1,0 +1,69 @@
+#!/bin/bash
+# Patch hygiene, for each commit base..HEAD of $SRC in order:
+#  - its file in patches/ applies onto its parent with zero fuzz and offset;
+#  - scripts/checkpatch.pl reports no error (warnings are printed);
+#  - the kernel's KVM, mm and fs objects build with KVM built in and with
+#    KVM, KVM_AMD and KVM_INTEL as modules.
+# Runs in a worktree of its own, so that build/linux and its build stay as
+# they are.
+. "$(dirname "$0")/lib.sh"
+
+base=$(base_rev) || die "no kernel tree in $SRC; run 'make apply' first"
+"$TOP/scripts/status.sh" >/dev/null ||
+	die "build/linux holds unexported work; 'make export' first, hygiene checks the files in patches/"
+commits=$(git -C "$SRC" rev-list --reverse "$base..HEAD")
+files=($(series_files))
+[ "${#files[@]}" = "$(echo "$commits" | grep -c .)" ] ||
+	die "build/linux does not hold patches/ (run 'make apply')"
+
+hy=$BUILD/hygiene
+wt=$hy/tree
+if [ ! -d "$wt" ]; then
+	git -C "$SRC" worktree prune
+	git -C "$SRC" worktree add -q --detach "$wt" "$base" || die "cannot make a worktree in $wt"
+fi
+export CCACHE_MAXSIZE=${CCACHE_MAXSIZE:-12G}
+fr=$TOP/config
+declare -A frags=(
+	[builtin]="$fr/harness.config $fr/kvm.config $fr/series.config $fr/werror.config"
+	[modules]="$fr/harness.config $fr/kvm-modules.config $fr/series.config $fr/werror.config"
+)
+TARGETS="arch/x86/kvm/ mm/ fs/"
+
+fail=0 i=0
+for c in $commits; do
+	p=${files[$i]}
+	i=$((i + 1))
+	name=$(basename "$p")
+	echo "=== $name"
+	git -C "$wt" checkout -q -f --detach "$c^" || die "cannot check out $c^"
+	out=$(cd "$wt" && patch -p1 -F0 -f --dry-run <"$p" 2>&1)
+	if [ $? != 0 ] || echo "$out" | grep -qE 'offset|fuzz|FAILED|malformed'; then
+		echo "$out" | sed 's/^/    /'
+		echo "FAIL $name: does not apply with zero fuzz and offset"
+		fail=1
+	fi
+	git -C "$wt" checkout -q -f --detach "$c"
+	cp=$(cd "$wt" && ./scripts/checkpatch.pl --no-summary --show-types --terse "$p" 2>&1)
+	[ -n "$cp" ] && echo "$cp" | sed 's/^/    /'
+	if echo "$cp" | grep -q ': ERROR:'; then
+		echo "FAIL $name: checkpatch errors"
+		fail=1
+	fi
+	for kind in builtin modules; do
+		o=$hy/obj-$kind
+		# Options of series.config that a later patch adds are not there yet.
+		SRC=$wt OBJ=$o FRAGMENTS="${frags[$kind]}" ALLOW_ABSENT=1 "$TOP/scripts/config.sh" ||
+			die "cannot configure the $kind build at $name"
+		log=$hy/$kind-$(printf %04d $i).log
+		if make -C "$wt" O="$o" CC="ccache gcc" -j"$NPROC" $TARGETS >"$log" 2>&1; then
+			echo "ok   $name: KVM=$kind build"
+		else
+			grep -E 'error|Error' "$log" | head -n 10 | sed 's/^/    /'
+			echo "FAIL $name: KVM=$kind build of $TARGETS (log: $log)"
+			fail=1
+		fi
+	done
+done
+echo "hygiene: $i patches checked, $([ $fail = 0 ] && echo "all clean" || echo "FAILURES above")"
+exit $fail

@@ -1,0 +1,70 @@
+# Common settings for the harness scripts; sourced, not run.
+# shellcheck shell=bash
+
+TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+BUILD=${BUILD:-$TOP/build}
+SRC=${SRC:-$BUILD/linux}	# git tree: pristine base + one commit per patch
+OBJ=${OBJ:-$BUILD/obj}		# out-of-tree kernel build
+KSFT=$BUILD/selftests		# KVM selftests build output
+HDR=$BUILD/headers		# uapi headers installed from $SRC
+PATCHES=$TOP/patches
+COVER=$PATCHES/0000-cover-letter.patch
+NPROC=$(nproc)
+
+# shellcheck source=../base.pin
+. "$TOP/base.pin"
+
+die() {
+	echo "error: $*" >&2
+	exit 1
+}
+
+note() {
+	echo ">>> $*" >&2
+}
+
+# step NAME CMD...: run a long step, print its name and how long it took.
+# Its output goes to $BUILD/log/NAME.log; the log's tail is shown on failure.
+step() {
+	local name=$1 t0 rc
+	shift
+	mkdir -p "$BUILD/log"
+	t0=$(date +%s)
+	printf '>>> %-28s ' "$name" >&2
+	"$@" >"$BUILD/log/$name.log" 2>&1
+	rc=$?
+	printf '%4ss %s\n' $(($(date +%s) - t0)) "$([ $rc = 0 ] && echo ok || echo FAILED)" >&2
+	if [ $rc != 0 ]; then
+		tail -n 40 "$BUILD/log/$name.log" >&2
+		echo "error: step '$name' failed (exit $rc); full log: $BUILD/log/$name.log" >&2
+		exit $rc
+	fi
+}
+
+# The pristine base commit is made with fixed identities and dates, so that
+# its hash is the same on every machine for one pin.
+base_commit_env() {
+	export GIT_AUTHOR_NAME="Debian kernel team" GIT_AUTHOR_EMAIL="debian-kernel@lists.debian.org"
+	export GIT_COMMITTER_NAME="$GIT_AUTHOR_NAME" GIT_COMMITTER_EMAIL="$GIT_AUTHOR_EMAIL"
+	export GIT_AUTHOR_DATE="2000-01-01T00:00:00Z" GIT_COMMITTER_DATE="2000-01-01T00:00:00Z"
+}
+
+base_rev() {
+	git -C "$SRC" rev-parse -q --verify refs/tags/base 2>/dev/null
+}
+
+# The series files in patches/, in order (the cover letter is not one).
+series_files() {
+	ls "$PATCHES"/[0-9][0-9][0-9][0-9]-*.patch 2>/dev/null | grep -v '/0000-cover-letter\.patch$'
+}
+
+# refs/series/synced marks the commit that matched patches/ at the last
+# apply or export.
+SYNCED=refs/series/synced
+
+# A hash of the series files, recorded in $SRC at each apply and export so
+# that a change of patches/ (a pull, a checkout) is noticed.
+patches_hash() {
+	cat $(series_files) </dev/null 2>/dev/null | sha256sum | cut -d' ' -f1
+}
+HASHFILE=$SRC/.git/series.hash
