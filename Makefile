@@ -4,7 +4,7 @@
 SHELL := /bin/bash
 S := scripts
 
-.PHONY: all deps base apply export status build run check hygiene clean clean-tree
+.PHONY: all deps base apply export status build run check check-base hygiene clean clean-tree
 all: check
 
 deps:		## install the Debian packages the harness needs
@@ -23,10 +23,12 @@ run:		## build the patched kernel, boot it under QEMU, run the smoke check
 	@$(S)/run.sh
 check:		## build, boot and run the tests (TESTS="x86_64/foo" for a subset)
 	@$(S)/check.sh
+check-base:	## the same tests on the unpatched base (build/base-tree, build/obj-base)
+	@$(S)/check-base.sh
 hygiene:	## per patch: zero-fuzz apply, checkpatch, KVM/mm/fs build with KVM=y and =m
 	@$(S)/ensure.sh && $(S)/hygiene.sh
 clean:		## drop build products but keep build/linux and its work
-	rm -rf build/obj build/obj-* build/selftests build/headers build/initramfs* build/results build/log
+	rm -rf build/obj build/obj-* build/selftests* build/headers* build/initramfs* build/results build/log
 clean-tree:	## drop build/linux (refuses while it holds unexported work)
 	@$(S)/status.sh >/dev/null || { $(S)/status.sh; echo "error: refusing to delete build/linux: it holds unexported work" >&2; exit 1; }
 	rm -rf build/linux

@@ -45,6 +45,11 @@ git -C "$tmp/tree" config core.autocrlf false
 git -C "$tmp/tree" add -f -A
 git -C "$tmp/tree" commit -q -m "Base: $want" -m "Pristine source of Debian's $PKG $VERSION, tarball sha256 $sum."
 git -C "$tmp/tree" tag base
+# Debian's top-level .gitignore ignores every file but debian/, so new files
+# of a patch would be invisible to git; drop that stanza from the working
+# copy only, and keep the base commit as the tarball has it.
+git -C "$tmp/tree" update-index --skip-worktree .gitignore
+sed -i -e '\|^/\*$|d' -e '\|^!/debian/$|d' "$tmp/tree/.gitignore"
 git -C "$tmp/tree" checkout -q -b series
 git -C "$tmp/tree" branch -q -D base-only
 mv "$tmp/tree" "$SRC"

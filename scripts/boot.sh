@@ -16,16 +16,47 @@ command -v qemu-system-x86_64 >/dev/null || die "qemu-system-x86_64 is missing; 
 log=$res/$name.log
 ktap=$res/$name.ktap
 # Whole-run limit: boot, plus every program running into its own timeout.
-limit=$((${BOOT_TIMEOUT:-240} + ($# * (timeout + 5))))
+# The guest kills a test at its timeout and gives up 30 s later; if the
+# console still stays silent for longer than that, the guest itself is hung.
+limit=$((${BOOT_TIMEOUT:-300} + ($# * (timeout + 5))))
+silence=$((timeout + 90))
 note "booting $(basename "$OBJ")/bzImage under QEMU/TCG; $# programs, ${timeout}s each; log: $log"
+raw=$log.raw
+rm -f "$raw"
 t0=$(date +%s)
-timeout -s KILL "$limit" qemu-system-x86_64 -accel tcg -cpu max -smp "${QEMU_SMP:-2}" -m "${QEMU_MEM:-4G}" \
-	-nodefaults -display none -no-reboot -serial stdio -monitor none \
+qemu-system-x86_64 -accel tcg -cpu max -smp "${QEMU_SMP:-2}" -m "${QEMU_MEM:-4G}" \
+	-nodefaults -display none -no-reboot -serial "file:$raw" -monitor none \
 	-kernel "$OBJ/arch/x86/boot/bzImage" -initrd "$img" \
 	-append "console=ttyS0 loglevel=1 panic=-1 ${KERNEL_CMDLINE:-}" \
-	</dev/null 2>&1 | sed -u 's/\r$//' | tee "$log" |
-	grep --line-buffered -E '^(not )?ok [0-9]+ |^# running ' >&2
-qrc=${PIPESTATUS[0]}
+	</dev/null >"$log.qemu" 2>&1 &
+qpid=$!
+trap 'kill -KILL $qpid 2>/dev/null' EXIT
+shown=0 why= last=$t0 size=0
+while kill -0 $qpid 2>/dev/null; do
+	sleep 2
+	now=$(date +%s)
+	new=$(stat -c %s "$raw" 2>/dev/null || echo 0)
+	[ "$new" != "$size" ] && size=$new last=$now
+	# Show progress: the results and the test being started.
+	lines=$(wc -l <"$raw" 2>/dev/null || echo 0)
+	if [ "$lines" -gt "$shown" ]; then
+		sed -n "$((shown + 1)),${lines}p" "$raw" | tr -d '\r' |
+			grep -E '^(not )?ok [0-9]+ |^# running ' >&2
+		shown=$lines
+	fi
+	if [ $((now - t0)) -gt "$limit" ]; then
+		why="the guest did not power off within ${limit}s; see $log"
+	elif [ $((now - last)) -gt "$silence" ]; then
+		why="the guest hung: its console was silent for ${silence}s after '$(tr -d '\r' <"$raw" | grep '^# running ' | tail -n 1 | cut -c3-)'; see $log"
+	fi
+	if [ -n "$why" ]; then
+		kill -KILL $qpid 2>/dev/null
+		break
+	fi
+done
+wait $qpid 2>/dev/null
+tr -d '\r' <"$raw" >"$log"
+rm -f "$raw"
 elapsed=$(($(date +%s) - t0))
 
 sed -n '/^KTAP version 1$/,$p' "$log" | grep -vE '^\[ *[0-9]+\.[0-9]+\]' >"$ktap"
@@ -34,9 +65,8 @@ pass=$(grep -cE '^ok [0-9]+ ' "$ktap" | head -n 1)
 skip=$(grep -cE '^ok [0-9]+ .*# SKIP' "$ktap")
 fail=$(grep -cE '^not ok [0-9]+ ' "$ktap")
 pass=$((pass - skip))
-why=
-if [ "$qrc" = 137 ]; then
-	why="the guest did not power off within ${limit}s (a hung test or kernel); see $log"
+if [ -n "$why" ]; then
+	:
 elif [ -z "$plan" ]; then
 	why="the guest never started the test runner (kernel panic or boot failure?); see $log"
 elif [ $((pass + skip + fail)) -lt "$plan" ]; then

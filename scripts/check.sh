@@ -1,20 +1,8 @@
 #!/bin/bash
 # make check: build the patched kernel and its KVM selftests, boot it and run
-# every x86_64 KVM selftest of the tree (the series' own included) except
-# those tests/excluded.txt leaves out. TESTS="a b" runs just those.
+# the tests (see run-tests.sh).
 . "$(dirname "$0")/lib.sh"
 
 "$TOP/scripts/ensure.sh" || exit 1
 "$TOP/scripts/build.sh" || exit 1
-
-excluded=$(sed 's/#.*//' "$TOP/tests/excluded.txt" | awk 'NF { print $1 }')
-if [ -n "${TESTS:-}" ]; then
-	list=$TESTS
-else
-	list=$(grep -vxF -f <(echo "$excluded") "$KSFT/tests.list")
-fi
-[ -n "$list" ] || die "no test to run"
-for t in $list; do
-	[ -x "$KSFT/$t" ] || die "selftest $t did not build (see $BUILD/log/selftests.log); fix it, or list it in tests/excluded.txt with the reason"
-done
-exec "$TOP/scripts/boot.sh" check "${TEST_TIMEOUT:-120}" $list
+exec "$TOP/scripts/run-tests.sh"

@@ -56,7 +56,26 @@ cd /tests || exit 1
 for t in "$@"; do
 	echo "# running $t"
 	start=$(date +%s)
-	timeout -s KILL "$TIMEOUT" "./$t" </dev/null >/tmp/out 2>&1
+	"./$t" </dev/null >/tmp/out 2>&1 &
+	pid=$!
+	# Poll in tenths of a second; SIGKILL at the timeout, and give up on
+	# the guest if the test still has not died 30 s later (stuck in the
+	# kernel): dump the blocked tasks and the log, and power off.
+	ticks=0
+	while kill -0 $pid 2>/dev/null; do
+		sleep 0.1
+		ticks=$((ticks + 1))
+		[ $ticks = $((TIMEOUT * 10)) ] && kill -KILL $pid
+		if [ $ticks -ge $(((TIMEOUT + 30) * 10)) ]; then
+			sed 's/^/# /' /tmp/out
+			echo w >/proc/sysrq-trigger
+			echo l >/proc/sysrq-trigger
+			dmesg | tail -n 200 | sed 's/^/# dmesg: /'
+			result FAIL "$t" "did not die 30s after SIGKILL at ${TIMEOUT}s; guest stopped"
+			poweroff -f
+		fi
+	done
+	wait $pid
 	rc=$?
 	sed 's/^/# /' /tmp/out
 	echo "# $t: exit $rc after $(($(date +%s) - start))s"
@@ -65,7 +84,7 @@ for t in "$@"; do
 	elif [ $rc = 0 ]; then
 		result OK "$t"
 	elif [ $rc = 4 ]; then
-		result SKIP "$t" "$(grep -iE 'skip|requirement' /tmp/out | tail -n 1 | cut -c1-100)"
+		result SKIP "$t" "$(grep -iE 'skip|requirement' /tmp/out | tail -n 1 | sed 's/.*SKIP[ -]*//' | cut -c1-100)"
 	elif [ $rc = 137 ]; then
 		result FAIL "$t" "timed out after ${TIMEOUT}s"
 	else

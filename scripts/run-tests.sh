@@ -1,0 +1,17 @@
+#!/bin/bash
+# Boot the built kernel and run every x86_64 KVM selftest of the tree (the
+# series' own included) except those tests/excluded.txt leaves out.
+# TESTS="a b" runs just those.
+. "$(dirname "$0")/lib.sh"
+
+excluded=$(sed 's/#.*//' "$TOP/tests/excluded.txt" | awk 'NF { print $1 }')
+if [ -n "${TESTS:-}" ]; then
+	list=$TESTS
+else
+	list=$(grep -vxF -f <(echo "$excluded") "$KSFT/tests.list")
+fi
+[ -n "$list" ] || die "no test to run"
+for t in $list; do
+	[ -x "$KSFT/$t" ] || die "selftest $t did not build (see $BUILD/log/selftests.log); fix it, or list it in tests/excluded.txt with the reason"
+done
+exec "$TOP/scripts/boot.sh" "${RESULTS_NAME:-check}" "${TEST_TIMEOUT:-120}" $list
