@@ -14,7 +14,10 @@ step headers kmake headers_install INSTALL_HDR_PATH="$HDR"
 kvm=$SRC/tools/testing/selftests/kvm
 # -k: a test that does not build is reported by check.sh, not fatal here
 # (two tests of the Debian base do not build; see tests/excluded.txt).
+# The selftests' Makefile tracks no header dependencies, so stale objects
+# would survive a change of a header; start afresh (ccache makes it cheap).
 ksft_make() {
+	rm -rf "$KSFT"
 	make -k -C "$kvm" -j"$NPROC" OUTPUT="$KSFT" INSTALL_HDR_PATH="$HDR" \
 		KHDR_INCLUDES="-isystem $HDR/include" CC="ccache gcc" || true
 }
