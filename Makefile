@@ -4,7 +4,7 @@
 SHELL := /bin/bash
 S := scripts
 
-.PHONY: all deps base apply export status build run check check-base hygiene clean clean-tree
+.PHONY: all deps base apply export status build run bench check check-base hygiene clean clean-tree
 all: check
 
 deps:		## install the Debian packages the harness needs
@@ -21,6 +21,8 @@ build:		## build the test kernel and its KVM selftests
 	@$(S)/ensure.sh && $(S)/build.sh
 run:		## build the patched kernel, boot it under QEMU, run the smoke check
 	@$(S)/run.sh
+bench:		## build, boot and run bench/attrs_bench (memory attribute costs); keeps build/results/bench.txt
+	@$(S)/bench.sh
 check:		## build, boot and run the tests (TESTS="x86_64/foo" for a subset)
 	@$(S)/check.sh
 check-base:	## the same tests on the unpatched base (build/base-tree, build/obj-base)

@@ -227,7 +227,7 @@ static char procbuf[512 * KiB];
 static int read_proc(const char *path)
 {
 	size_t len = 0;
-	ssize_t n;
+	ssize_t n = 0;
 	int fd;
 
 	fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -505,15 +505,12 @@ static uint64_t guest_run(struct guest *g, uint64_t start, uint64_t end)
 	return t;
 }
 
-static const char *const case_name[2] = {
-	"1 range   ",
-	"10k ranges",
-};
+static const char *const case_name[2] = { "1 range", "10k ranges" };
 
 /* 3. Fault cost with 1 and with NR_RANGES attribute ranges. */
 static void bench_faults(void)
 {
-	uint64_t ns_page[2][REPS], setup[REPS], med[2], slot, pages;
+	uint64_t ns_page[2][REPS], setup[REPS], med[2], med_setup, slot, pages;
 	uint64_t cal_setup, cal_pre, cal_run, cost, budget;
 	struct guest g;
 	int rep, c;
@@ -561,7 +558,7 @@ static void bench_faults(void)
 			t = guest_run(&g, TOUCH_START, slot);
 			guest_destroy(&g);
 			ns_page[c][rep] = t / pages;
-			printf("run %d %s: %llu ns/page (%llu ms)\n", rep + 1,
+			printf("run %d %-10s: %llu ns/page (%llu ms)\n", rep + 1,
 			       case_name[c],
 			       (unsigned long long)ns_page[c][rep],
 			       (unsigned long long)(t / 1000000));
@@ -569,14 +566,14 @@ static void bench_faults(void)
 	}
 	for (c = 0; c < 2; c++) {
 		med[c] = median(ns_page[c], REPS);
-		printf("fault %s: median %llu ns/page  min %llu ns/page\n",
+		printf("fault %-10s: median %llu ns/page  min %llu ns/page\n",
 		       case_name[c], (unsigned long long)med[c],
 		       (unsigned long long)ns_page[c][0]);
 	}
-	median(setup, REPS);
+	med_setup = median(setup, REPS);
 	printf("setting up %d ranges: median %llu ms, %llu ns per call\n",
-	       NR_RANGES, (unsigned long long)(setup[1] / 1000000),
-	       (unsigned long long)(setup[1] / NR_RANGES));
+	       NR_RANGES, (unsigned long long)(med_setup / 1000000),
+	       (unsigned long long)(med_setup / NR_RANGES));
 	printf("ratio 10k ranges / 1 range (medians): %.2f  expected close to 1\n",
 	       (double)med[1] / (double)med[0]);
 }

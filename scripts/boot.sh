@@ -24,7 +24,7 @@ note "booting $(basename "$OBJ")/bzImage under QEMU/TCG; $# programs, ${timeout}
 raw=$log.raw
 rm -f "$raw"
 t0=$(date +%s)
-qemu-system-x86_64 -accel tcg -cpu max -smp "${QEMU_SMP:-2}" -m "${QEMU_MEM:-4G}" \
+qemu-system-x86_64 -accel tcg -cpu max -smp "${QEMU_SMP:-1}" -m "${QEMU_MEM:-4G}" \
 	-nodefaults -display none -no-reboot -serial "file:$raw" -monitor none \
 	-kernel "$OBJ/arch/x86/boot/bzImage" -initrd "$img" \
 	-append "console=ttyS0 loglevel=1 panic=-1 ${KERNEL_CMDLINE:-}" \

@@ -3,7 +3,7 @@
 . "$(dirname "$0")/lib.sh"
 
 PKGS="bc bison busybox-static ccache cpio flex gcc git kmod libc6-dev libelf-dev
-libssl-dev make perl python3 qemu-system-x86 rsync xz-utils"
+libssl-dev make perl python3 python3-git python3-ply qemu-system-x86 rsync xz-utils"
 
 missing=
 for p in $PKGS; do

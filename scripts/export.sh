@@ -7,6 +7,13 @@
 
 base=$(base_rev) || die "no kernel tree in $SRC; run 'make apply' first"
 out=${OUT:-$PATCHES}
+gitdir=$(git -C "$SRC" rev-parse --git-dir)
+case $gitdir in /*) ;; *) gitdir=$SRC/$gitdir ;; esac
+if [ -d "$gitdir/rebase-merge" ] || [ -d "$gitdir/rebase-apply" ]; then
+	die "a rebase or git am is in progress in $SRC; finish it (git rebase --continue) or abort it first"
+fi
+git -C "$SRC" symbolic-ref -q HEAD >/dev/null ||
+	die "$SRC has a detached HEAD; check out the series branch first"
 [ -f "$COVER" ] || die "$COVER is missing; it holds the cover letter's text"
 [ -z "${OUT:-}" ] && [ -n "$(git -C "$SRC" status --porcelain)" ] &&
 	die "$SRC has uncommitted edits; commit them (git -C $SRC commit) and export again"

@@ -56,7 +56,12 @@ cd /tests || exit 1
 for t in "$@"; do
 	echo "# running $t"
 	start=$(date +%s)
-	"./$t" </dev/null >/tmp/out 2>&1 &
+	# The output goes to the console as it comes (prefixed, so that the
+	# test's own TAP lines are not taken for results), so that a hang
+	# shows how far the test got; /tmp/out keeps a copy.
+	rm -f /tmp/fifo && mkfifo /tmp/fifo
+	tee /tmp/out </tmp/fifo | sed 's/^/# /' &
+	"./$t" </dev/null >/tmp/fifo 2>&1 &
 	pid=$!
 	# Poll in tenths of a second; SIGKILL at the timeout, and give up on
 	# the guest if the test still has not died 30 s later (stuck in the
@@ -67,7 +72,6 @@ for t in "$@"; do
 		ticks=$((ticks + 1))
 		[ $ticks = $((TIMEOUT * 10)) ] && kill -KILL $pid
 		if [ $ticks -ge $(((TIMEOUT + 30) * 10)) ]; then
-			sed 's/^/# /' /tmp/out
 			echo w >/proc/sysrq-trigger
 			echo l >/proc/sysrq-trigger
 			dmesg | tail -n 200 | sed 's/^/# dmesg: /'
@@ -77,7 +81,7 @@ for t in "$@"; do
 	done
 	wait $pid
 	rc=$?
-	sed 's/^/# /' /tmp/out
+	wait
 	echo "# $t: exit $rc after $(($(date +%s) - start))s"
 	if check_dmesg; then
 		result FAIL "$t" "kernel splat"

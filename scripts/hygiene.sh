@@ -44,7 +44,8 @@ for c in $commits; do
 		fail=1
 	fi
 	git -C "$wt" checkout -q -f --detach "$c"
-	cp=$(cd "$wt" && ./scripts/checkpatch.pl --no-summary --show-types --terse "$p" 2>&1)
+	# /usr/bin first: checkpatch runs spdxcheck.py, which needs Debian's python3-ply.
+	cp=$(cd "$wt" && PATH=/usr/bin:$PATH ./scripts/checkpatch.pl --no-summary --show-types --terse "$p" 2>&1)
 	[ -n "$cp" ] && echo "$cp" | sed 's/^/    /'
 	if echo "$cp" | grep -q ': ERROR:'; then
 		echo "FAIL $name: checkpatch errors"
