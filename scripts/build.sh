@@ -4,7 +4,6 @@
 . "$(dirname "$0")/lib.sh"
 
 base_rev >/dev/null || die "no kernel tree in $SRC; run 'make apply' first"
-export CCACHE_MAXSIZE=${CCACHE_MAXSIZE:-12G}
 kmake() { make -C "$SRC" O="$OBJ" CC="ccache gcc" HOSTCC="ccache gcc" -j"$NPROC" "$@"; }
 
 step config "$TOP/scripts/config.sh"

@@ -22,7 +22,6 @@ if [ ! -d "$wt" ]; then
 	git -C "$SRC" worktree prune
 	git -C "$SRC" worktree add -q --detach "$wt" "$base" || die "cannot make a worktree in $wt"
 fi
-export CCACHE_MAXSIZE=${CCACHE_MAXSIZE:-12G}
 fr=$TOP/config
 declare -A frags=(
 	[builtin]="$fr/harness.config $fr/kvm.config $fr/series.config $fr/werror.config"

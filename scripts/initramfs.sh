@@ -40,6 +40,9 @@ for t in "$@"; do
 	echo "file /tests/$t $stage/tests/$t 755 0 0" >>"$list"
 	libs="$libs $(ldd "$src" 2>/dev/null | grep -o '/[^ ]*' || true)"
 done
+# glibc loads libgcc_s at run time for pthread_cancel(); ldd does not list it.
+gcc_s=/lib/x86_64-linux-gnu/libgcc_s.so.1
+[ -f "$gcc_s" ] && libs="$libs $gcc_s"
 libs=$(echo "$libs" | tr ' ' '\n' | sort -u | grep .)
 for d in $(for l in $libs; do dirname "$l"; done | sort -u); do
 	case $d in /lib|/lib64) ;; *) echo "dir $d 755 0 0" ;; esac

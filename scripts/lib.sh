@@ -11,6 +11,11 @@ PATCHES=$TOP/patches
 COVER=$PATCHES/0000-cover-letter.patch
 NPROC=$(nproc)
 
+# ccache (default ~/.cache/ccache) outlives clones: make its hashes independent
+# of where the clone is, so that a fresh clone reuses earlier compilations.
+export CCACHE_BASEDIR=$TOP CCACHE_NOHASHDIR=1
+export CCACHE_MAXSIZE=${CCACHE_MAXSIZE:-12G}
+
 # shellcheck source=../base.pin
 . "$TOP/base.pin"
 
