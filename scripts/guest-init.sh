@@ -7,6 +7,8 @@ mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev 2>/dev/null
 mount -t debugfs debugfs /sys/kernel/debug
 mount -t tmpfs tmpfs /tmp
+# POSIX shared memory and named semaphores (sem_open) live in /dev/shm.
+mkdir -p /dev/shm && mount -t tmpfs tmpfs /dev/shm
 . /run.conf		# TIMEOUT, TESTS
 
 SPLAT='BUG:|WARNING:|Oops|KASAN|UBSAN|general protection fault|possible circular locking|possible recursive locking|inconsistent lock state|suspicious RCU usage|rcu_.*detected stall|INFO: task .* blocked|Kernel panic|kernel BUG|watchdog: BUG|lock held when returning|unreferenced object'
