@@ -4,8 +4,11 @@
 SHELL := /bin/bash
 S := scripts
 
-.PHONY: all deps base apply export status build run bench check check-base hygiene clean clean-tree
+.PHONY: all help deps base apply export status build run bench check check-base hygiene clean clean-tree
 all: check
+
+help:		## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 14
 
 deps:		## install the Debian packages the harness needs
 	@$(S)/deps.sh

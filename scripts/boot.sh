@@ -17,9 +17,10 @@ log=$res/$name.log
 ktap=$res/$name.ktap
 # Whole-run limit: boot, plus every program running into its own timeout.
 # The guest kills a test at its timeout and gives up 30 s later; if the
-# console still stays silent for longer than that, the guest itself is hung.
+# console stays silent well past that (a test's own output is block
+# buffered, so silence during a test is normal), the guest itself is hung.
 limit=$((${BOOT_TIMEOUT:-300} + ($# * (timeout + 5))))
-silence=$((timeout + 90))
+silence=$((timeout + 180))
 note "booting $(basename "$OBJ")/bzImage under QEMU/TCG; $# programs, ${timeout}s each; log: $log"
 raw=$log.raw
 rm -f "$raw"

@@ -63,17 +63,14 @@ for t in "$@"; do
 	# shows how far the test got; /tmp/out keeps a copy.
 	rm -f /tmp/fifo && mkfifo /tmp/fifo
 	tee /tmp/out </tmp/fifo | sed 's/^/# /' &
-	"./$t" </dev/null >/tmp/fifo 2>&1 &
+	# busybox timeout runs the test in its own process and kills it at
+	# the timeout, by the clock.  If it still has not died 30 s later (stuck
+	# in the kernel), dump the blocked tasks and the log, and power off.
+	timeout -s KILL "$TIMEOUT" "./$t" </dev/null >/tmp/fifo 2>&1 &
 	pid=$!
-	# Poll in tenths of a second; SIGKILL at the timeout, and give up on
-	# the guest if the test still has not died 30 s later (stuck in the
-	# kernel): dump the blocked tasks and the log, and power off.
-	ticks=0
 	while kill -0 $pid 2>/dev/null; do
-		sleep 0.1
-		ticks=$((ticks + 1))
-		[ $ticks = $((TIMEOUT * 10)) ] && kill -KILL $pid
-		if [ $ticks -ge $(((TIMEOUT + 30) * 10)) ]; then
+		sleep 0.2
+		if [ $(($(date +%s) - start)) -ge $((TIMEOUT + 30)) ]; then
 			echo w >/proc/sysrq-trigger
 			echo l >/proc/sysrq-trigger
 			dmesg | tail -n 200 | sed 's/^/# dmesg: /'
