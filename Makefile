@@ -30,7 +30,7 @@ check:		## build, boot and run the tests (TESTS="x86_64/foo" for a subset)
 	@$(S)/check.sh
 check-base:	## the same tests on the unpatched base (build/base-tree, build/obj-base)
 	@$(S)/check-base.sh
-hygiene:	## per patch: zero-fuzz apply, checkpatch, KVM/mm/fs build with KVM=y and =m
+hygiene:	## per patch: zero-fuzz apply, checkpatch, KVM/mm/fs build with KVM=y and =m (FROM=N: from patch N)
 	@$(S)/ensure.sh && $(S)/hygiene.sh
 clean:		## drop build products but keep build/linux and its work
 	rm -rf build/obj build/obj-* build/selftests* build/headers* build/initramfs* build/results build/log

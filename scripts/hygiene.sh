@@ -1,5 +1,6 @@
 #!/bin/bash
-# Patch hygiene, for each commit base..HEAD of $SRC in order:
+# Patch hygiene, for each commit base..HEAD of $SRC in order (FROM=N: from
+# patch N on):
 #  - its file in patches/ applies onto its parent with zero fuzz and offset;
 #  - scripts/checkpatch.pl reports no error (warnings are printed);
 #  - the kernel's KVM, mm and fs objects build with KVM built in and with
@@ -29,11 +30,15 @@ declare -A frags=(
 )
 TARGETS="arch/x86/kvm/ mm/ fs/"
 
-fail=0 i=0
+# FROM=N starts at patch N (the patches before it were checked already).
+from=${FROM:-1}
+fail=0 i=0 checked=0
 for c in $commits; do
 	p=${files[$i]}
 	i=$((i + 1))
 	name=$(basename "$p")
+	[ "$i" -ge "$from" ] || continue
+	checked=$((checked + 1))
 	echo "=== $name"
 	git -C "$wt" checkout -q -f --detach "$c^" || die "cannot check out $c^"
 	out=$(cd "$wt" && patch -p1 -F0 -f --dry-run <"$p" 2>&1)
@@ -65,5 +70,5 @@ for c in $commits; do
 		fi
 	done
 done
-echo "hygiene: $i patches checked, $([ $fail = 0 ] && echo "all clean" || echo "FAILURES above")"
+echo "hygiene: $checked patches checked (from $from), $([ $fail = 0 ] && echo "all clean" || echo "FAILURES above")"
 exit $fail
