@@ -28,8 +28,12 @@ result() {
 check_dmesg() {
 	dmesg -c >/tmp/dmesg
 	if grep -Eq "$SPLAT" /tmp/dmesg; then
-		echo "# kernel splat in dmesg:"
-		sed 's/^/# dmesg: /' /tmp/dmesg | head -n 120
+		# From a little before the first splat line: the splat itself,
+		# not the start of the boot log, is what must be seen.
+		first=$(grep -nE "$SPLAT" /tmp/dmesg | head -n 1 | cut -d: -f1)
+		echo "# kernel splat in dmesg (from line $((first > 20 ? first - 20 : 1))):"
+		sed -n "$((first > 20 ? first - 20 : 1)),$((first + 150))p" /tmp/dmesg |
+			sed 's/^/# dmesg: /'
 		return 0
 	fi
 	return 1

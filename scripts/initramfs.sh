@@ -11,7 +11,8 @@ gen=$OBJ/usr/gen_init_cpio
 bb=$(command -v busybox) || die "busybox is missing; run 'make deps'"
 file "$bb" | grep -q 'statically linked' || die "$bb is not static; install busybox-static ('make deps')"
 
-stage=$BUILD/initramfs
+# One staging directory per image, so that two boots can be packed at once.
+stage=$BUILD/initramfs.d/$(basename "$out" .cpio.gz)
 rm -rf "$stage"
 mkdir -p "$stage/tests/x86_64"
 list=$stage/cpio.list
