@@ -14,54 +14,16 @@
  * lack are upstream's (shared/abi.md).  Missing a target is reported, not
  * an error.
  */
-#define _GNU_SOURCE
-#include <errno.h>
-#include <fcntl.h>
-#include <stdarg.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/ioctl.h>
-#include <sys/mman.h>
-#include <sys/utsname.h>
-#include <time.h>
-#include <unistd.h>
-#include <linux/kvm.h>
 
-#ifndef KVM_CAP_MEMORY_ATTRIBUTES
-#define KVM_CAP_MEMORY_ATTRIBUTES	233
-#endif
-#ifndef KVM_CAP_VM_TYPES
-#define KVM_CAP_VM_TYPES		235
-#endif
-#ifndef KVM_X86_SW_PROTECTED_VM
-#define KVM_X86_SW_PROTECTED_VM		1
-#endif
-#ifndef KVM_SET_MEMORY_ATTRIBUTES
-struct kvm_memory_attributes {
-	__u64 address;
-	__u64 size;
-	__u64 attributes;
-	__u64 flags;
-};
-#define KVM_SET_MEMORY_ATTRIBUTES \
-	_IOW(KVMIO, 0xd2, struct kvm_memory_attributes)
-#endif
-#ifndef KVM_MEMORY_ATTRIBUTE_PRIVATE
-#define KVM_MEMORY_ATTRIBUTE_PRIVATE	(1ULL << 3)
-#endif
-#ifndef KVM_EXIT_MEMORY_FAULT
-#define KVM_EXIT_MEMORY_FAULT		39
-#endif
+/*
+ * /proc files are read with plain read() into a static buffer (bench.h's
+ * read_proc() and procbuf, of this size here): stdio would malloc, and a
+ * heap that grows changes this process's VMA tree, whose nodes come from
+ * the maple_node cache that part 2 counts.
+ */
+#define PROCBUF_SIZE	(512 * KiB)
 
-#define PRIVATE		KVM_MEMORY_ATTRIBUTE_PRIVATE
-#define KiB		(1ULL << 10)
-#define MiB		(1ULL << 20)
-#define GiB		(1ULL << 30)
-#define TiB		(1ULL << 40)
-#define PAGE		(4 * KiB)
-#define NSEC		1000000000ULL
+#include "bench.h"
 
 /* Part 1: one range, far from anything, set and cleared. */
 #define SET_BASE	TiB
@@ -74,7 +36,6 @@ struct kvm_memory_attributes {
 #define MEM_TARGET	65536
 
 /* Part 3: a guest writing one word per page of its memslot. */
-#define CODE_GPA	0x1000ULL
 #define TOUCH_START	(2 * MiB)
 #define PRIV_BASE	(4 * GiB)	/* above any memslot we create */
 #define PRIV_SIZE	(4 * GiB)
@@ -86,104 +47,6 @@ struct kvm_memory_attributes {
 #define MAX_SLOT	(256 * MiB)
 /* Time for all timed fault runs, so that TCG gets through in ~60 s. */
 #define FAULT_BUDGET	(24 * NSEC)
-
-static int kvm_fd;
-
-static void __attribute__((noreturn, format(printf, 1, 2)))
-die(const char *fmt, ...)
-{
-	va_list ap;
-
-	printf("error: ");
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	printf("\n");
-	exit(1);
-}
-
-/* Like die(), for a failed call: adds errno as it was on entry. */
-static void __attribute__((noreturn, format(printf, 1, 2)))
-die_errno(const char *fmt, ...)
-{
-	int e = errno;
-	va_list ap;
-
-	printf("error: ");
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	printf(" failed: errno %d (%s)\n", e, strerror(e));
-	exit(1);
-}
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * NSEC + ts.tv_nsec;
-}
-
-static int cmp_u64(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-/* Sorts @v, so that v[0] is the minimum afterwards. */
-static uint64_t median(uint64_t *v, int n)
-{
-	qsort(v, n, sizeof(*v), cmp_u64);
-	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
-
-static const char *size_str(uint64_t bytes)
-{
-	static char buf[4][32];
-	static int i;
-	char *s = buf[i++ % 4];
-
-	if (bytes >= GiB && !(bytes % GiB))
-		snprintf(s, sizeof(buf[0]), "%lluGiB",
-			 (unsigned long long)(bytes / GiB));
-	else if (bytes >= MiB && !(bytes % MiB))
-		snprintf(s, sizeof(buf[0]), "%lluMiB",
-			 (unsigned long long)(bytes / MiB));
-	else
-		snprintf(s, sizeof(buf[0]), "%lluKiB",
-			 (unsigned long long)(bytes / KiB));
-	return s;
-}
-
-static int create_vm(void)
-{
-	int vm = ioctl(kvm_fd, KVM_CREATE_VM, KVM_X86_SW_PROTECTED_VM);
-
-	if (vm < 0)
-		die_errno("KVM_CREATE_VM(KVM_X86_SW_PROTECTED_VM)");
-	return vm;
-}
-
-static void set_attrs(int vm, uint64_t gpa, uint64_t size, uint64_t attrs)
-{
-	struct kvm_memory_attributes a = {
-		.address = gpa,
-		.size = size,
-		.attributes = attrs,
-	};
-	int r;
-
-	/* EINTR leaves a retryable state (abi.md); just try again. */
-	do
-		r = ioctl(vm, KVM_SET_MEMORY_ATTRIBUTES, &a);
-	while (r < 0 && errno == EINTR);
-	if (r < 0)
-		die_errno("KVM_SET_MEMORY_ATTRIBUTES([%#llx, +%#llx), %#llx)",
-			  (unsigned long long)gpa, (unsigned long long)size,
-			  (unsigned long long)attrs);
-}
 
 /* 1. Cost of one call, by range size, with no memslot to zap. */
 static void bench_set(void)
@@ -216,35 +79,6 @@ static void bench_set(void)
 	ratio = (double)med[2] / (double)med[0];
 	printf("ratio 64GiB / 2MiB (medians): %.2f  target <= %.0f: %s\n",
 	       ratio, SET_TARGET, ratio <= SET_TARGET ? "met" : "NOT MET");
-}
-
-/*
- * /proc files are read with plain read() into a static buffer: stdio
- * would malloc, and a heap that grows changes this process's VMA tree,
- * whose nodes come from the maple_node cache that part 2 counts.
- */
-static char procbuf[512 * KiB];
-
-static int read_proc(const char *path)
-{
-	size_t len = 0;
-	ssize_t n = 0;
-	int fd;
-
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	while (len < sizeof(procbuf) - 1) {
-		n = read(fd, procbuf + len, sizeof(procbuf) - 1 - len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		len += n;
-	}
-	procbuf[len] = '\0';
-	close(fd);
-	return n < 0 ? -1 : 0;
 }
 
 /* The maple_node line of /proc/slabinfo; -1 if there is none. */
@@ -340,48 +174,17 @@ static void bench_memory(void)
 		close(vms[i]);
 }
 
-/*
- * 3. The guest: 32-bit protected mode, paging off, running from CODE_GPA
- *	1:	mov	[ebx], eax
- *		add	ebx, 0x1000
- *		cmp	ebx, ecx
- *		jb	1b
- *		hlt
- */
-static const uint8_t guest_code[] = {
-	0x89, 0x03,
-	0x81, 0xc3, 0x00, 0x10, 0x00, 0x00,
-	0x39, 0xcb,
-	0x72, 0xf4,
-	0xf4,
-};
-
+/* 3. The guest: guest_code (bench.h) in slot 0, which is all its memory. */
 struct guest {
-	int vm, vcpu;
-	struct kvm_run *run;
-	size_t run_size;
+	int vm;
+	struct vcpu vcpu;
 	uint8_t *mem;
 	uint64_t mem_size;
 };
 
-static void flat_segment(struct kvm_segment *seg, int selector, int type)
-{
-	memset(seg, 0, sizeof(*seg));
-	seg->base = 0;
-	seg->limit = 0xffffffff;
-	seg->selector = selector;
-	seg->type = type;
-	seg->present = 1;
-	seg->s = 1;
-	seg->db = 1;
-	seg->g = 1;
-}
-
 static void guest_create(struct guest *g, uint64_t mem_size)
 {
 	struct kvm_userspace_memory_region region = { 0 };
-	struct kvm_sregs sregs;
-	int size;
 
 	g->vm = create_vm();
 	g->mem_size = mem_size;
@@ -400,37 +203,12 @@ static void guest_create(struct guest *g, uint64_t mem_size)
 		die_errno("KVM_SET_USER_MEMORY_REGION(slot 0, [0, %s))",
 			  size_str(mem_size));
 
-	g->vcpu = ioctl(g->vm, KVM_CREATE_VCPU, 0);
-	if (g->vcpu < 0)
-		die_errno("KVM_CREATE_VCPU");
-	size = ioctl(kvm_fd, KVM_GET_VCPU_MMAP_SIZE, 0);
-	if (size < (int)sizeof(struct kvm_run))
-		die_errno("KVM_GET_VCPU_MMAP_SIZE (got %d)", size);
-	g->run_size = size;
-	g->run = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED,
-		      g->vcpu, 0);
-	if (g->run == MAP_FAILED)
-		die_errno("mmap(vCPU kvm_run)");
-
-	if (ioctl(g->vcpu, KVM_GET_SREGS, &sregs))
-		die_errno("KVM_GET_SREGS");
-	flat_segment(&sregs.cs, 8, 11);
-	flat_segment(&sregs.ds, 16, 3);
-	sregs.es = sregs.ds;
-	sregs.ss = sregs.ds;
-	sregs.fs = sregs.ds;
-	sregs.gs = sregs.ds;
-	sregs.cr0 = 1;		/* PE, and paging off: GVA == GPA */
-	sregs.cr4 = 0;
-	sregs.efer = 0;
-	if (ioctl(g->vcpu, KVM_SET_SREGS, &sregs))
-		die_errno("KVM_SET_SREGS");
+	vcpu_create(&g->vcpu, g->vm);
 }
 
 static void guest_destroy(struct guest *g)
 {
-	munmap(g->run, g->run_size);
-	close(g->vcpu);
+	vcpu_destroy(&g->vcpu);
 	close(g->vm);
 	munmap(g->mem, g->mem_size);
 }
@@ -462,50 +240,6 @@ static uint64_t guest_prefault(struct guest *g)
 	return now_ns() - t0;
 }
 
-/* Touch [start, end) from the guest; returns the ns KVM_RUN took. */
-static uint64_t guest_run(struct guest *g, uint64_t start, uint64_t end)
-{
-	struct kvm_regs regs = {
-		.rip = CODE_GPA,
-		.rflags = 2,
-		.rax = 0x5a5a5a5a,
-		.rbx = start,
-		.rcx = end,
-	};
-	const __u64 *fault = (const __u64 *)&g->run->hw;
-	uint64_t t0, t;
-	int r, e;
-
-	if (ioctl(g->vcpu, KVM_SET_REGS, &regs))
-		die_errno("KVM_SET_REGS");
-	t0 = now_ns();
-	do
-		r = ioctl(g->vcpu, KVM_RUN, 0);
-	while (r < 0 && errno == EINTR);
-	t = now_ns() - t0;
-	if (r < 0) {
-		e = errno;
-		/* memory_fault is { flags, gpa, size } at the union's start */
-		if (g->run->exit_reason == KVM_EXIT_MEMORY_FAULT)
-			printf("KVM_EXIT_MEMORY_FAULT: flags %#llx gpa %#llx size %#llx\n",
-			       (unsigned long long)fault[0],
-			       (unsigned long long)fault[1],
-			       (unsigned long long)fault[2]);
-		errno = e;
-		die_errno("KVM_RUN");
-	}
-	if (g->run->exit_reason != KVM_EXIT_HLT)
-		die("KVM_RUN: exit reason %u (data %#llx), expected KVM_EXIT_HLT (%d)",
-		    g->run->exit_reason, (unsigned long long)fault[0],
-		    KVM_EXIT_HLT);
-	if (ioctl(g->vcpu, KVM_GET_REGS, &regs))
-		die_errno("KVM_GET_REGS");
-	if (regs.rbx != end)
-		die("the guest halted with ebx %#llx, expected %#llx",
-		    (unsigned long long)regs.rbx, (unsigned long long)end);
-	return t;
-}
-
 static const char *const case_name[2] = { "1 range", "10k ranges" };
 
 /* 3. Fault cost with 1 and with NR_RANGES attribute ranges. */
@@ -532,8 +266,8 @@ static void bench_faults(void)
 	guest_create(&g, CAL_SLOT);
 	cal_setup = guest_set_ranges(&g, 1);
 	cal_pre = guest_prefault(&g);
-	guest_run(&g, TOUCH_START, CAL_MID);
-	cal_run = guest_run(&g, CAL_MID, CAL_SLOT);
+	vcpu_touch(&g.vcpu, TOUCH_START, CAL_MID);
+	cal_run = vcpu_touch(&g.vcpu, CAL_MID, CAL_SLOT);
 	guest_destroy(&g);
 	cost = cal_pre / (CAL_SLOT / PAGE) +
 	       cal_run / ((CAL_SLOT - CAL_MID) / PAGE);
@@ -560,7 +294,7 @@ static void bench_faults(void)
 			if (c)
 				setup[rep] = t;
 			guest_prefault(&g);
-			t = guest_run(&g, TOUCH_START, slot);
+			t = vcpu_touch(&g.vcpu, TOUCH_START, slot);
 			guest_destroy(&g);
 			ns_page[c][rep] = t / pages;
 			printf("run %d %-10s: %llu ns/page (%llu ms)\n", rep + 1,
@@ -586,31 +320,9 @@ static void bench_faults(void)
 int main(void)
 {
 	uint64_t t0 = now_ns();
-	struct utsname u;
-	int types, attrs;
 
-	/* Errors and results in order, whatever stdout is. */
-	setvbuf(stdout, NULL, _IOLBF, 0);
-	uname(&u);
-	printf("attrs_bench on %s %s\n", u.release, u.version);
-
-	kvm_fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
-	if (kvm_fd < 0)
-		die_errno("open(/dev/kvm)");
-	types = ioctl(kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_VM_TYPES);
-	if (types < 0)
-		die_errno("KVM_CHECK_EXTENSION(KVM_CAP_VM_TYPES)");
-	if (!(types & (1 << KVM_X86_SW_PROTECTED_VM))) {
-		printf("SKIP: /dev/kvm lacks KVM_X86_SW_PROTECTED_VM (KVM_CAP_VM_TYPES = %#x)\n",
-		       types);
-		return 4;
-	}
-	attrs = ioctl(kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_MEMORY_ATTRIBUTES);
-	if (attrs < 0)
-		die_errno("KVM_CHECK_EXTENSION(KVM_CAP_MEMORY_ATTRIBUTES)");
-	if (!(attrs & PRIVATE))
-		die("KVM_CAP_MEMORY_ATTRIBUTES is %#x, without KVM_MEMORY_ATTRIBUTE_PRIVATE",
-		    attrs);
+	bench_start("attrs_bench");
+	require_private_attrs();
 
 	bench_set();
 	bench_memory();

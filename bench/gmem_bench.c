@@ -21,92 +21,15 @@
  * error.  The last lines sum up each metric as
  *	result <metric> <value> <unit> <reference> <ratio> <target>
  */
-#define _GNU_SOURCE
-#include <errno.h>
-#include <fcntl.h>
-#include <stdarg.h>
+#include "bench.h"
 #include <stdbool.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/ioctl.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
-#include <sys/utsname.h>
-#include <time.h>
-#include <unistd.h>
 #include <linux/falloc.h>
-#include <linux/kvm.h>
-
-#ifndef KVM_CAP_MEMORY_ATTRIBUTES
-#define KVM_CAP_MEMORY_ATTRIBUTES	233
-#endif
-#ifndef KVM_CAP_GUEST_MEMFD
-#define KVM_CAP_GUEST_MEMFD		234
-#endif
-#ifndef KVM_CAP_VM_TYPES
-#define KVM_CAP_VM_TYPES		235
-#endif
-#ifndef KVM_X86_SW_PROTECTED_VM
-#define KVM_X86_SW_PROTECTED_VM		1
-#endif
-#ifndef KVM_MEM_GUEST_MEMFD
-#define KVM_MEM_GUEST_MEMFD		(1UL << 2)
-#endif
-#ifndef KVM_SET_USER_MEMORY_REGION2
-struct kvm_userspace_memory_region2 {
-	__u32 slot;
-	__u32 flags;
-	__u64 guest_phys_addr;
-	__u64 memory_size;
-	__u64 userspace_addr;
-	__u64 guest_memfd_offset;
-	__u32 guest_memfd;
-	__u32 pad1;
-	__u64 pad2[14];
-};
-#define KVM_SET_USER_MEMORY_REGION2 \
-	_IOW(KVMIO, 0x49, struct kvm_userspace_memory_region2)
-#endif
-#ifndef KVM_SET_MEMORY_ATTRIBUTES
-struct kvm_memory_attributes {
-	__u64 address;
-	__u64 size;
-	__u64 attributes;
-	__u64 flags;
-};
-#define KVM_SET_MEMORY_ATTRIBUTES \
-	_IOW(KVMIO, 0xd2, struct kvm_memory_attributes)
-#endif
-#ifndef KVM_MEMORY_ATTRIBUTE_PRIVATE
-#define KVM_MEMORY_ATTRIBUTE_PRIVATE	(1ULL << 3)
-#endif
-#ifndef KVM_CREATE_GUEST_MEMFD
-struct kvm_create_guest_memfd {
-	__u64 size;
-	__u64 flags;
-	__u64 reserved[6];
-};
-#define KVM_CREATE_GUEST_MEMFD \
-	_IOWR(KVMIO, 0xd4, struct kvm_create_guest_memfd)
-#endif
-#ifndef KVM_EXIT_MEMORY_FAULT
-#define KVM_EXIT_MEMORY_FAULT		39
-#endif
-
-#define PRIVATE		KVM_MEMORY_ATTRIBUTE_PRIVATE
-#define KiB		(1ULL << 10)
-#define MiB		(1ULL << 20)
-#define GiB		(1ULL << 30)
-#define PAGE		(4 * KiB)
-#define NSEC		1000000000ULL
 
 /*
  * Every guest: slot 0 at GPA 0 holds the code; the memory under test is at
  * TEST_GPA, below 4 GiB for the 32-bit guest, in slots from TEST_SLOT on.
  */
-#define CODE_GPA	0x1000ULL
 #define CODE_SIZE	(64 * KiB)
 #define TEST_GPA	GiB
 #define TEST_SLOT	1
@@ -136,76 +59,6 @@ struct kvm_create_guest_memfd {
 
 /* Deferred frees (RCU, per-CPU lists) get this long before a reading. */
 #define SETTLE_US	500000
-
-static int kvm_fd;
-
-static void __attribute__((noreturn, format(printf, 1, 2)))
-die(const char *fmt, ...)
-{
-	va_list ap;
-
-	printf("error: ");
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	printf("\n");
-	exit(1);
-}
-
-/* Like die(), for a failed call: adds errno as it was on entry. */
-static void __attribute__((noreturn, format(printf, 1, 2)))
-die_errno(const char *fmt, ...)
-{
-	int e = errno;
-	va_list ap;
-
-	printf("error: ");
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	printf(" failed: errno %d (%s)\n", e, strerror(e));
-	exit(1);
-}
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * NSEC + ts.tv_nsec;
-}
-
-static int cmp_u64(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-/* Sorts @v, so that v[0] is the minimum afterwards. */
-static uint64_t median(uint64_t *v, int n)
-{
-	qsort(v, n, sizeof(*v), cmp_u64);
-	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
-
-static const char *size_str(uint64_t bytes)
-{
-	static char buf[4][32];
-	static int i;
-	char *s = buf[i++ % 4];
-
-	if (bytes >= GiB && !(bytes % GiB))
-		snprintf(s, sizeof(buf[0]), "%lluGiB",
-			 (unsigned long long)(bytes / GiB));
-	else if (bytes >= MiB && !(bytes % MiB))
-		snprintf(s, sizeof(buf[0]), "%lluMiB",
-			 (unsigned long long)(bytes / MiB));
-	else
-		snprintf(s, sizeof(buf[0]), "%lluKiB",
-			 (unsigned long long)(bytes / KiB));
-	return s;
-}
 
 static double mib(double bytes)
 {
@@ -241,31 +94,6 @@ static void add_result(const char *metric, double value, double ref,
 		.value = value, .ref = ref, .ratio = ratio,
 		.decimals = decimals, .ratio_decimals = ratio_decimals,
 	};
-}
-
-/* /proc and /sys files, read whole with plain read(). */
-static char procbuf[64 * KiB];
-
-static int read_proc(const char *path)
-{
-	size_t len = 0;
-	ssize_t n = 0;
-	int fd;
-
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	while (len < sizeof(procbuf) - 1) {
-		n = read(fd, procbuf + len, sizeof(procbuf) - 1 - len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		len += n;
-	}
-	procbuf[len] = '\0';
-	close(fd);
-	return n < 0 ? -1 : 0;
 }
 
 /*
@@ -342,34 +170,6 @@ static void print_changes(const char *what, const struct meminfo *a,
 			printf(" %s %+lld", a->name[i], d);
 	}
 	printf(" per-CPU-free-lists %+lld (kB)\n", b->pcp - a->pcp);
-}
-
-static int create_vm(void)
-{
-	int vm = ioctl(kvm_fd, KVM_CREATE_VM, KVM_X86_SW_PROTECTED_VM);
-
-	if (vm < 0)
-		die_errno("KVM_CREATE_VM(KVM_X86_SW_PROTECTED_VM)");
-	return vm;
-}
-
-static void set_attrs(int vm, uint64_t gpa, uint64_t size, uint64_t attrs)
-{
-	struct kvm_memory_attributes a = {
-		.address = gpa,
-		.size = size,
-		.attributes = attrs,
-	};
-	int r;
-
-	/* EINTR leaves a retryable state (abi.md); just try again. */
-	do
-		r = ioctl(vm, KVM_SET_MEMORY_ATTRIBUTES, &a);
-	while (r < 0 && errno == EINTR);
-	if (r < 0)
-		die_errno("KVM_SET_MEMORY_ATTRIBUTES([%#llx, +%#llx), %#llx)",
-			  (unsigned long long)gpa, (unsigned long long)size,
-			  (unsigned long long)attrs);
 }
 
 static int gmem_create(int vm, uint64_t size)
@@ -463,26 +263,10 @@ static void set_region(int vm, uint32_t slot, uint64_t gpa, uint64_t size,
 			  (unsigned long long)gmem_offset);
 }
 
-/*
- * The guest: 32-bit protected mode, paging off, running from CODE_GPA
- *	1:	mov	[ebx], eax
- *		add	ebx, 0x1000
- *		cmp	ebx, ecx
- *		jb	1b
- *		hlt
- */
-static const uint8_t guest_code[] = {
-	0x89, 0x03,
-	0x81, 0xc3, 0x00, 0x10, 0x00, 0x00,
-	0x39, 0xcb,
-	0x72, 0xf4,
-	0xf4,
-};
-
+/* The guest: guest_code (bench.h) in slot 0, from GPA 0. */
 struct guest {
-	int vm, vcpu;
-	struct kvm_run *run;
-	size_t run_size;
+	int vm;
+	struct vcpu vcpu;
 	uint8_t *code;
 };
 
@@ -498,61 +282,20 @@ struct region {
 	int nr_slots;
 };
 
-static void flat_segment(struct kvm_segment *seg, int selector, int type)
-{
-	memset(seg, 0, sizeof(*seg));
-	seg->base = 0;
-	seg->limit = 0xffffffff;
-	seg->selector = selector;
-	seg->type = type;
-	seg->present = 1;
-	seg->s = 1;
-	seg->db = 1;
-	seg->g = 1;
-}
-
 static void guest_create(struct guest *g)
 {
-	struct kvm_sregs sregs;
-	int size;
-
 	g->vm = create_vm();
 	g->code = anon_map(CODE_SIZE);
 	memcpy(g->code + CODE_GPA, guest_code, sizeof(guest_code));
 	set_region(g->vm, 0, 0, CODE_SIZE, g->code, -1, 0);
 
-	g->vcpu = ioctl(g->vm, KVM_CREATE_VCPU, 0);
-	if (g->vcpu < 0)
-		die_errno("KVM_CREATE_VCPU");
-	size = ioctl(kvm_fd, KVM_GET_VCPU_MMAP_SIZE, 0);
-	if (size < (int)sizeof(struct kvm_run))
-		die_errno("KVM_GET_VCPU_MMAP_SIZE (got %d)", size);
-	g->run_size = size;
-	g->run = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED,
-		      g->vcpu, 0);
-	if (g->run == MAP_FAILED)
-		die_errno("mmap(vCPU kvm_run)");
-
-	if (ioctl(g->vcpu, KVM_GET_SREGS, &sregs))
-		die_errno("KVM_GET_SREGS");
-	flat_segment(&sregs.cs, 8, 11);
-	flat_segment(&sregs.ds, 16, 3);
-	sregs.es = sregs.ds;
-	sregs.ss = sregs.ds;
-	sregs.fs = sregs.ds;
-	sregs.gs = sregs.ds;
-	sregs.cr0 = 1;		/* PE, and paging off: GVA == GPA */
-	sregs.cr4 = 0;
-	sregs.efer = 0;
-	if (ioctl(g->vcpu, KVM_SET_SREGS, &sregs))
-		die_errno("KVM_SET_SREGS");
+	vcpu_create(&g->vcpu, g->vm);
 }
 
 /* The VM goes once its guest_memfds are closed too (region_destroy()). */
 static void guest_destroy(struct guest *g)
 {
-	munmap(g->run, g->run_size);
-	close(g->vcpu);
+	vcpu_destroy(&g->vcpu);
 	close(g->vm);
 	munmap(g->code, CODE_SIZE);
 }
@@ -579,50 +322,6 @@ static void region_destroy(struct region *r)
 {
 	close(r->gmem);
 	munmap(r->shared, r->size);
-}
-
-/* Write to each page of [start, end) from the guest; returns KVM_RUN's ns. */
-static uint64_t guest_touch(struct guest *g, uint64_t start, uint64_t end)
-{
-	struct kvm_regs regs = {
-		.rip = CODE_GPA,
-		.rflags = 2,
-		.rax = 0x5a5a5a5a,
-		.rbx = start,
-		.rcx = end,
-	};
-	const __u64 *fault = (const __u64 *)&g->run->hw;
-	uint64_t t0, t;
-	int r, e;
-
-	if (ioctl(g->vcpu, KVM_SET_REGS, &regs))
-		die_errno("KVM_SET_REGS");
-	t0 = now_ns();
-	do
-		r = ioctl(g->vcpu, KVM_RUN, 0);
-	while (r < 0 && errno == EINTR);
-	t = now_ns() - t0;
-	if (r < 0) {
-		e = errno;
-		/* memory_fault is { flags, gpa, size } at the union's start */
-		if (g->run->exit_reason == KVM_EXIT_MEMORY_FAULT)
-			printf("KVM_EXIT_MEMORY_FAULT: flags %#llx gpa %#llx size %#llx\n",
-			       (unsigned long long)fault[0],
-			       (unsigned long long)fault[1],
-			       (unsigned long long)fault[2]);
-		errno = e;
-		die_errno("KVM_RUN");
-	}
-	if (g->run->exit_reason != KVM_EXIT_HLT)
-		die("KVM_RUN: exit reason %u (data %#llx), expected KVM_EXIT_HLT (%d)",
-		    g->run->exit_reason, (unsigned long long)fault[0],
-		    KVM_EXIT_HLT);
-	if (ioctl(g->vcpu, KVM_GET_REGS, &regs))
-		die_errno("KVM_GET_REGS");
-	if (regs.rbx != end)
-		die("the guest halted with ebx %#llx, expected %#llx",
-		    (unsigned long long)regs.rbx, (unsigned long long)end);
-	return t;
 }
 
 /* THP's "enabled" line, e.g. "always [madvise] never", and its mode. */
@@ -681,7 +380,8 @@ static void bench_fault(void)
 
 			/* private first in even rounds, shared first in odd */
 			k = rep < 0 ? i : i ^ (rep & 1);
-			ns = guest_touch(&g, start[k], start[k] + FAULT_SIZE);
+			ns = vcpu_touch(&g.vcpu, start[k],
+					start[k] + FAULT_SIZE);
 			if (k == 0)
 				gmem_punch(r.gmem, 0, FAULT_SIZE);
 			else
@@ -741,17 +441,17 @@ static void one_page_round(struct guest *g, struct region *r, uint64_t ns[NR_OPS
 	uint64_t gpa = TEST_GPA + ONE_OFFSET, t0;
 
 	gmem_allocate(r->gmem, ONE_OFFSET, PAGE);
-	guest_touch(g, gpa, gpa + PAGE);
+	vcpu_touch(&g->vcpu, gpa, gpa + PAGE);
 	t0 = now_ns();
 	gmem_punch(r->gmem, ONE_OFFSET, PAGE);
 	ns[OP_PUNCH] = now_ns() - t0;
 
-	guest_touch(g, gpa, gpa + PAGE);
+	vcpu_touch(&g->vcpu, gpa, gpa + PAGE);
 	t0 = now_ns();
 	set_attrs(g->vm, gpa, PAGE, 0);
 	ns[OP_TO_SHARED] = now_ns() - t0;
 
-	guest_touch(g, gpa, gpa + PAGE);
+	vcpu_touch(&g->vcpu, gpa, gpa + PAGE);
 	t0 = now_ns();
 	set_attrs(g->vm, gpa, PAGE, PRIVATE);
 	ns[OP_TO_PRIVATE] = now_ns() - t0;
@@ -1002,7 +702,7 @@ static void bench_convert(void)
 	region_create(&g, &r, CONV_SIZE, 1);
 	read_meminfo(&base);
 
-	t = guest_touch(&g, TEST_GPA, end);
+	t = vcpu_touch(&g.vcpu, TEST_GPA, end);
 	conv_measure(&st[0], "all shared, touched by the guest:", &r, &base);
 	printf("  (%llu shared pages faulted in %llu ms)\n",
 	       (unsigned long long)pages, (unsigned long long)(t / 1000000));
@@ -1011,7 +711,7 @@ static void bench_convert(void)
 	anon_discard(r.shared, CONV_SIZE);
 	conv_measure(&st[1], "set PRIVATE, shared backing MADV_DONTNEED:", &r, &base);
 
-	t = guest_touch(&g, TEST_GPA, end);
+	t = vcpu_touch(&g.vcpu, TEST_GPA, end);
 	conv_measure(&st[2], "all private, touched by the guest:", &r, &base);
 	printf("  (%llu private pages faulted in %llu ms)\n",
 	       (unsigned long long)pages, (unsigned long long)(t / 1000000));
@@ -1020,7 +720,7 @@ static void bench_convert(void)
 	gmem_punch(r.gmem, 0, CONV_SIZE);
 	conv_measure(&st[3], "set shared, guest_memfd punched:", &r, &base);
 
-	t = guest_touch(&g, TEST_GPA, end);
+	t = vcpu_touch(&g.vcpu, TEST_GPA, end);
 	conv_measure(&st[4], "all shared again, touched by the guest:", &r, &base);
 	printf("  (%llu shared pages faulted in %llu ms)\n",
 	       (unsigned long long)pages, (unsigned long long)(t / 1000000));
@@ -1055,25 +755,9 @@ static void bench_convert(void)
 int main(void)
 {
 	uint64_t t0 = now_ns();
-	struct utsname u;
-	int types, attrs, gmem, i;
+	int gmem, i;
 
-	/* Errors and results in order, whatever stdout is. */
-	setvbuf(stdout, NULL, _IOLBF, 0);
-	uname(&u);
-	printf("gmem_bench on %s %s\n", u.release, u.version);
-
-	kvm_fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
-	if (kvm_fd < 0)
-		die_errno("open(/dev/kvm)");
-	types = ioctl(kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_VM_TYPES);
-	if (types < 0)
-		die_errno("KVM_CHECK_EXTENSION(KVM_CAP_VM_TYPES)");
-	if (!(types & (1 << KVM_X86_SW_PROTECTED_VM))) {
-		printf("SKIP: /dev/kvm lacks KVM_X86_SW_PROTECTED_VM (KVM_CAP_VM_TYPES = %#x)\n",
-		       types);
-		return 4;
-	}
+	bench_start("gmem_bench");
 	gmem = ioctl(kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_GUEST_MEMFD);
 	if (gmem < 0)
 		die_errno("KVM_CHECK_EXTENSION(KVM_CAP_GUEST_MEMFD)");
@@ -1081,12 +765,7 @@ int main(void)
 		printf("SKIP: /dev/kvm lacks KVM_CAP_GUEST_MEMFD (%d)\n", gmem);
 		return 4;
 	}
-	attrs = ioctl(kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_MEMORY_ATTRIBUTES);
-	if (attrs < 0)
-		die_errno("KVM_CHECK_EXTENSION(KVM_CAP_MEMORY_ATTRIBUTES)");
-	if (!(attrs & PRIVATE))
-		die("KVM_CAP_MEMORY_ATTRIBUTES is %#x, without KVM_MEMORY_ATTRIBUTE_PRIVATE",
-		    attrs);
+	require_private_attrs();
 
 	bench_fault();
 	bench_one_page();

@@ -1,0 +1,394 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * What the benchmarks of bench/ share: the KVM uAPI numbers that older
+ * headers lack (upstream's, shared/abi.md), error exits, timing, sizes,
+ * the SW-protected VM and its attributes, a /proc reader, and a vCPU
+ * running a tiny hand-assembled guest.
+ *
+ * Everything is static and marked unused (or static inline), so that a
+ * program that does not use something builds without -Wall warnings.
+ * A program may define PROCBUF_SIZE before including this file.
+ */
+#ifndef BENCH_H
+#define BENCH_H
+
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/utsname.h>
+#include <time.h>
+#include <unistd.h>
+#include <linux/kvm.h>
+
+#ifndef KVM_CAP_MEMORY_ATTRIBUTES
+#define KVM_CAP_MEMORY_ATTRIBUTES	233
+#endif
+#ifndef KVM_CAP_GUEST_MEMFD
+#define KVM_CAP_GUEST_MEMFD		234
+#endif
+#ifndef KVM_CAP_VM_TYPES
+#define KVM_CAP_VM_TYPES		235
+#endif
+#ifndef KVM_X86_SW_PROTECTED_VM
+#define KVM_X86_SW_PROTECTED_VM		1
+#endif
+#ifndef KVM_MEM_GUEST_MEMFD
+#define KVM_MEM_GUEST_MEMFD		(1UL << 2)
+#endif
+#ifndef KVM_SET_USER_MEMORY_REGION2
+struct kvm_userspace_memory_region2 {
+	__u32 slot;
+	__u32 flags;
+	__u64 guest_phys_addr;
+	__u64 memory_size;
+	__u64 userspace_addr;
+	__u64 guest_memfd_offset;
+	__u32 guest_memfd;
+	__u32 pad1;
+	__u64 pad2[14];
+};
+#define KVM_SET_USER_MEMORY_REGION2 \
+	_IOW(KVMIO, 0x49, struct kvm_userspace_memory_region2)
+#endif
+#ifndef KVM_SET_MEMORY_ATTRIBUTES
+struct kvm_memory_attributes {
+	__u64 address;
+	__u64 size;
+	__u64 attributes;
+	__u64 flags;
+};
+#define KVM_SET_MEMORY_ATTRIBUTES \
+	_IOW(KVMIO, 0xd2, struct kvm_memory_attributes)
+#endif
+#ifndef KVM_MEMORY_ATTRIBUTE_PRIVATE
+#define KVM_MEMORY_ATTRIBUTE_PRIVATE	(1ULL << 3)
+#endif
+#ifndef KVM_CREATE_GUEST_MEMFD
+struct kvm_create_guest_memfd {
+	__u64 size;
+	__u64 flags;
+	__u64 reserved[6];
+};
+#define KVM_CREATE_GUEST_MEMFD \
+	_IOWR(KVMIO, 0xd4, struct kvm_create_guest_memfd)
+#endif
+#ifndef KVM_EXIT_MEMORY_FAULT
+#define KVM_EXIT_MEMORY_FAULT		39
+#endif
+
+#define PRIVATE		KVM_MEMORY_ATTRIBUTE_PRIVATE
+#define KiB		(1ULL << 10)
+#define MiB		(1ULL << 20)
+#define GiB		(1ULL << 30)
+#define TiB		(1ULL << 40)
+#define PAGE		(4 * KiB)
+#define NSEC		1000000000ULL
+
+/* Where the guest's code sits (in a memslot of the program's own). */
+#define CODE_GPA	0x1000ULL
+
+#define UNUSED		__attribute__((unused))
+
+static UNUSED int kvm_fd;
+
+static UNUSED void __attribute__((noreturn, format(printf, 1, 2)))
+die(const char *fmt, ...)
+{
+	va_list ap;
+
+	printf("error: ");
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	printf("\n");
+	exit(1);
+}
+
+/* Like die(), for a failed call: adds errno as it was on entry. */
+static UNUSED void __attribute__((noreturn, format(printf, 1, 2)))
+die_errno(const char *fmt, ...)
+{
+	int e = errno;
+	va_list ap;
+
+	printf("error: ");
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	printf(" failed: errno %d (%s)\n", e, strerror(e));
+	exit(1);
+}
+
+static inline uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * NSEC + ts.tv_nsec;
+}
+
+static inline int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Sorts @v, so that v[0] is the minimum afterwards. */
+static inline uint64_t median(uint64_t *v, int n)
+{
+	qsort(v, n, sizeof(*v), cmp_u64);
+	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+static UNUSED const char *size_str(uint64_t bytes)
+{
+	static char buf[4][32];
+	static int i;
+	char *s = buf[i++ % 4];
+
+	if (bytes >= GiB && !(bytes % GiB))
+		snprintf(s, sizeof(buf[0]), "%lluGiB",
+			 (unsigned long long)(bytes / GiB));
+	else if (bytes >= MiB && !(bytes % MiB))
+		snprintf(s, sizeof(buf[0]), "%lluMiB",
+			 (unsigned long long)(bytes / MiB));
+	else
+		snprintf(s, sizeof(buf[0]), "%lluKiB",
+			 (unsigned long long)(bytes / KiB));
+	return s;
+}
+
+/*
+ * Prints "<name> on <release> <version>", opens /dev/kvm into kvm_fd and
+ * exits 4 (SKIP) if KVM lacks KVM_X86_SW_PROTECTED_VM.  Errors and results
+ * come out in order, whatever stdout is.
+ */
+static UNUSED void bench_start(const char *name)
+{
+	struct utsname u;
+	int types;
+
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	uname(&u);
+	printf("%s on %s %s\n", name, u.release, u.version);
+
+	kvm_fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+	if (kvm_fd < 0)
+		die_errno("open(/dev/kvm)");
+	types = ioctl(kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_VM_TYPES);
+	if (types < 0)
+		die_errno("KVM_CHECK_EXTENSION(KVM_CAP_VM_TYPES)");
+	if (!(types & (1 << KVM_X86_SW_PROTECTED_VM))) {
+		printf("SKIP: /dev/kvm lacks KVM_X86_SW_PROTECTED_VM (KVM_CAP_VM_TYPES = %#x)\n",
+		       types);
+		exit(4);
+	}
+}
+
+/* An error if KVM_CAP_MEMORY_ATTRIBUTES lacks PRIVATE. */
+static UNUSED void require_private_attrs(void)
+{
+	int attrs = ioctl(kvm_fd, KVM_CHECK_EXTENSION,
+			  KVM_CAP_MEMORY_ATTRIBUTES);
+
+	if (attrs < 0)
+		die_errno("KVM_CHECK_EXTENSION(KVM_CAP_MEMORY_ATTRIBUTES)");
+	if (!(attrs & PRIVATE))
+		die("KVM_CAP_MEMORY_ATTRIBUTES is %#x, without KVM_MEMORY_ATTRIBUTE_PRIVATE",
+		    attrs);
+}
+
+static UNUSED int create_vm(void)
+{
+	int vm = ioctl(kvm_fd, KVM_CREATE_VM, KVM_X86_SW_PROTECTED_VM);
+
+	if (vm < 0)
+		die_errno("KVM_CREATE_VM(KVM_X86_SW_PROTECTED_VM)");
+	return vm;
+}
+
+static UNUSED void set_attrs(int vm, uint64_t gpa, uint64_t size,
+			     uint64_t attrs)
+{
+	struct kvm_memory_attributes a = {
+		.address = gpa,
+		.size = size,
+		.attributes = attrs,
+	};
+	int r;
+
+	/* EINTR leaves a retryable state (abi.md); just try again. */
+	do
+		r = ioctl(vm, KVM_SET_MEMORY_ATTRIBUTES, &a);
+	while (r < 0 && errno == EINTR);
+	if (r < 0)
+		die_errno("KVM_SET_MEMORY_ATTRIBUTES([%#llx, +%#llx), %#llx)",
+			  (unsigned long long)gpa, (unsigned long long)size,
+			  (unsigned long long)attrs);
+}
+
+/* /proc and /sys files, read whole with plain read() into procbuf. */
+#ifndef PROCBUF_SIZE
+#define PROCBUF_SIZE	(64 * KiB)
+#endif
+
+static UNUSED char procbuf[PROCBUF_SIZE];
+
+/* 0, or -1 if @path cannot be opened or read; procbuf ends with a NUL. */
+static UNUSED int read_proc(const char *path)
+{
+	size_t len = 0;
+	ssize_t n = 0;
+	int fd;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	while (len < sizeof(procbuf) - 1) {
+		n = read(fd, procbuf + len, sizeof(procbuf) - 1 - len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		len += n;
+	}
+	procbuf[len] = '\0';
+	close(fd);
+	return n < 0 ? -1 : 0;
+}
+
+/*
+ * The guest: 32-bit protected mode, paging off, running from CODE_GPA
+ *	1:	mov	[ebx], eax
+ *		add	ebx, 0x1000
+ *		cmp	ebx, ecx
+ *		jb	1b
+ *		hlt
+ */
+static UNUSED const uint8_t guest_code[] = {
+	0x89, 0x03,
+	0x81, 0xc3, 0x00, 0x10, 0x00, 0x00,
+	0x39, 0xcb,
+	0x72, 0xf4,
+	0xf4,
+};
+
+/* The guest's one vCPU, with its kvm_run mapped. */
+struct vcpu {
+	int fd;
+	struct kvm_run *run;
+	size_t run_size;
+};
+
+static UNUSED void flat_segment(struct kvm_segment *seg, int selector,
+				int type)
+{
+	memset(seg, 0, sizeof(*seg));
+	seg->base = 0;
+	seg->limit = 0xffffffff;
+	seg->selector = selector;
+	seg->type = type;
+	seg->present = 1;
+	seg->s = 1;
+	seg->db = 1;
+	seg->g = 1;
+}
+
+/* vCPU 0 of @vm, in flat 32-bit protected mode with paging off. */
+static UNUSED void vcpu_create(struct vcpu *v, int vm)
+{
+	struct kvm_sregs sregs;
+	int size;
+
+	v->fd = ioctl(vm, KVM_CREATE_VCPU, 0);
+	if (v->fd < 0)
+		die_errno("KVM_CREATE_VCPU");
+	size = ioctl(kvm_fd, KVM_GET_VCPU_MMAP_SIZE, 0);
+	if (size < (int)sizeof(struct kvm_run))
+		die_errno("KVM_GET_VCPU_MMAP_SIZE (got %d)", size);
+	v->run_size = size;
+	v->run = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED,
+		      v->fd, 0);
+	if (v->run == MAP_FAILED)
+		die_errno("mmap(vCPU kvm_run)");
+
+	if (ioctl(v->fd, KVM_GET_SREGS, &sregs))
+		die_errno("KVM_GET_SREGS");
+	flat_segment(&sregs.cs, 8, 11);
+	flat_segment(&sregs.ds, 16, 3);
+	sregs.es = sregs.ds;
+	sregs.ss = sregs.ds;
+	sregs.fs = sregs.ds;
+	sregs.gs = sregs.ds;
+	sregs.cr0 = 1;		/* PE, and paging off: GVA == GPA */
+	sregs.cr4 = 0;
+	sregs.efer = 0;
+	if (ioctl(v->fd, KVM_SET_SREGS, &sregs))
+		die_errno("KVM_SET_SREGS");
+}
+
+static UNUSED void vcpu_destroy(struct vcpu *v)
+{
+	munmap(v->run, v->run_size);
+	close(v->fd);
+}
+
+/*
+ * Runs guest_code (at CODE_GPA) to write a word to each page of
+ * [start, end); returns the ns KVM_RUN took.
+ */
+static UNUSED uint64_t vcpu_touch(struct vcpu *v, uint64_t start,
+				  uint64_t end)
+{
+	struct kvm_regs regs = {
+		.rip = CODE_GPA,
+		.rflags = 2,
+		.rax = 0x5a5a5a5a,
+		.rbx = start,
+		.rcx = end,
+	};
+	const __u64 *fault = (const __u64 *)&v->run->hw;
+	uint64_t t0, t;
+	int r, e;
+
+	if (ioctl(v->fd, KVM_SET_REGS, &regs))
+		die_errno("KVM_SET_REGS");
+	t0 = now_ns();
+	do
+		r = ioctl(v->fd, KVM_RUN, 0);
+	while (r < 0 && errno == EINTR);
+	t = now_ns() - t0;
+	if (r < 0) {
+		e = errno;
+		/* memory_fault is { flags, gpa, size } at the union's start */
+		if (v->run->exit_reason == KVM_EXIT_MEMORY_FAULT)
+			printf("KVM_EXIT_MEMORY_FAULT: flags %#llx gpa %#llx size %#llx\n",
+			       (unsigned long long)fault[0],
+			       (unsigned long long)fault[1],
+			       (unsigned long long)fault[2]);
+		errno = e;
+		die_errno("KVM_RUN");
+	}
+	if (v->run->exit_reason != KVM_EXIT_HLT)
+		die("KVM_RUN: exit reason %u (data %#llx), expected KVM_EXIT_HLT (%d)",
+		    v->run->exit_reason, (unsigned long long)fault[0],
+		    KVM_EXIT_HLT);
+	if (ioctl(v->fd, KVM_GET_REGS, &regs))
+		die_errno("KVM_GET_REGS");
+	if (regs.rbx != end)
+		die("the guest halted with ebx %#llx, expected %#llx",
+		    (unsigned long long)regs.rbx, (unsigned long long)end);
+	return t;
+}
+
+#endif /* BENCH_H */
