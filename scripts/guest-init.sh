@@ -11,7 +11,7 @@ mount -t tmpfs tmpfs /tmp
 mkdir -p /dev/shm && mount -t tmpfs tmpfs /dev/shm
 . /run.conf		# TIMEOUT, TESTS
 
-SPLAT='BUG:|WARNING:|Oops|KASAN|UBSAN|general protection fault|possible circular locking|possible recursive locking|inconsistent lock state|suspicious RCU usage|rcu_.*detected stall|INFO: task .* blocked|Kernel panic|kernel BUG|watchdog: BUG|lock held when returning|unreferenced object'
+SPLAT='invoked oom-killer|BUG:|WARNING:|Oops|KASAN|UBSAN|general protection fault|possible circular locking|possible recursive locking|inconsistent lock state|suspicious RCU usage|rcu_.*detected stall|INFO: task .* blocked|Kernel panic|kernel BUG|watchdog: BUG|lock held when returning|unreferenced object'
 
 n=0
 # result OK|FAIL|SKIP NAME [REASON]
@@ -85,15 +85,18 @@ for t in "$@"; do
 	wait $pid
 	rc=$?
 	wait
-	echo "# $t: exit $rc after $(($(date +%s) - start))s"
+	took=$(($(date +%s) - start))
+	echo "# $t: exit $rc after ${took}s"
 	if check_dmesg; then
 		result FAIL "$t" "kernel splat"
 	elif [ $rc = 0 ]; then
 		result OK "$t"
 	elif [ $rc = 4 ]; then
 		result SKIP "$t" "$(grep -iE 'skip|requirement' /tmp/out | tail -n 1 | sed 's/.*SKIP[ -]*//' | cut -c1-100)"
-	elif [ $rc = 137 ]; then
+	elif [ $rc = 137 ] && [ "$took" -ge "$TIMEOUT" ]; then
 		result FAIL "$t" "timed out after ${TIMEOUT}s"
+	elif [ $rc = 137 ]; then
+		result FAIL "$t" "killed by SIGKILL after ${took}s (not the timeout: the OOM killer?)"
 	else
 		result FAIL "$t" "exit code $rc"
 	fi
