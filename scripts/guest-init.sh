@@ -12,6 +12,7 @@ mkdir -p /dev/shm && mount -t tmpfs tmpfs /dev/shm
 . /run.conf		# TIMEOUT, TESTS
 
 SPLAT='invoked oom-killer|BUG:|WARNING:|Oops|KASAN|UBSAN|general protection fault|possible circular locking|possible recursive locking|inconsistent lock state|suspicious RCU usage|rcu_.*detected stall|INFO: task .* blocked|Kernel panic|kernel BUG|watchdog: BUG|lock held when returning|unreferenced object'
+export SPLAT		# for tests that look at the log themselves
 
 n=0
 # result OK|FAIL|SKIP NAME [REASON]

@@ -1,7 +1,9 @@
 #!/bin/bash
-# Pack the test initramfs: busybox, /init, run.conf, and the programs under
-# $KSFT (or $EXTRA) with the shared libraries they need.
-# Usage: initramfs.sh OUT.cpio.gz TIMEOUT TEST...
+# Pack the test initramfs: busybox, /init, run.conf, and the programs (from
+# $KSFT or $BUILD/tools) with the shared libraries they need.
+# Usage: [EXTRA="PROGRAM..."] initramfs.sh OUT.cpio.gz TIMEOUT TEST...
+# The TESTs are run in order; the EXTRA programs are only packed, for the
+# tests to run.
 . "$(dirname "$0")/lib.sh"
 
 out=$1 timeout=$2
@@ -32,7 +34,7 @@ list=$stage/cpio.list
 
 # Test programs, stripped, and the libraries they load.
 libs=
-for t in "$@"; do
+for t in "$@" ${EXTRA:-}; do
 	src=$KSFT/$t
 	[ -f "$src" ] || src=$BUILD/tools/$t
 	[ -f "$src" ] || die "test program $t was not built"
