@@ -2,8 +2,8 @@
 /*
  * What the benchmarks of bench/ share: the KVM uAPI numbers that older
  * headers lack (upstream's, shared/abi.md), error exits, timing, sizes,
- * the SW-protected VM and its attributes, a /proc reader, and a vCPU
- * running a tiny hand-assembled guest.
+ * the SW-protected VM and its attributes, a /proc reader, a vCPU running a
+ * tiny hand-assembled guest, and the summary lines that end each program.
  *
  * Everything is static and marked unused (or static inline), so that a
  * program that does not use something builds without -Wall warnings.
@@ -17,7 +17,9 @@
 #endif
 #include <errno.h>
 #include <fcntl.h>
+#include <math.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -100,17 +102,42 @@ struct kvm_create_guest_memfd {
 
 static UNUSED int kvm_fd;
 
+/* Why the program stopped early: the reason of its not-run summary lines. */
+static char stop_reason[256];
+
+/*
+ * Prints "<prefix><message>", then " failed: errno <e> (...)" if @e >= 0,
+ * keeps that line (cut to fit) in stop_reason and exits with @code.
+ */
+static void __attribute__((noreturn, format(printf, 4, 0)))
+vstop(int code, const char *prefix, int e, const char *fmt, va_list ap)
+{
+	va_list aq;
+	size_t len;
+
+	va_copy(aq, ap);
+	len = snprintf(stop_reason, sizeof(stop_reason), "%s", prefix);
+	vsnprintf(stop_reason + len, sizeof(stop_reason) - len, fmt, aq);
+	va_end(aq);
+	printf("%s", prefix);
+	vprintf(fmt, ap);
+	if (e >= 0) {
+		len = strlen(stop_reason);
+		snprintf(stop_reason + len, sizeof(stop_reason) - len,
+			 " failed: errno %d (%s)", e, strerror(e));
+		printf(" failed: errno %d (%s)", e, strerror(e));
+	}
+	printf("\n");
+	exit(code);
+}
+
 static UNUSED void __attribute__((noreturn, format(printf, 1, 2)))
 die(const char *fmt, ...)
 {
 	va_list ap;
 
-	printf("error: ");
 	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	printf("\n");
-	exit(1);
+	vstop(1, "error: ", -1, fmt, ap);
 }
 
 /* Like die(), for a failed call: adds errno as it was on entry. */
@@ -120,12 +147,18 @@ die_errno(const char *fmt, ...)
 	int e = errno;
 	va_list ap;
 
-	printf("error: ");
 	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	printf(" failed: errno %d (%s)\n", e, strerror(e));
-	exit(1);
+	vstop(1, "error: ", e, fmt, ap);
+}
+
+/* Exits 4 (SKIP): KVM lacks what the program measures. */
+static UNUSED void __attribute__((noreturn, format(printf, 1, 2)))
+skip(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vstop(4, "SKIP: ", -1, fmt, ap);
 }
 
 static inline uint64_t now_ns(void)
@@ -169,16 +202,121 @@ static UNUSED const char *size_str(uint64_t bytes)
 }
 
 /*
- * Prints "<name> on <release> <version>", opens /dev/kvm into kvm_fd and
- * exits 4 (SKIP) if KVM lacks KVM_X86_SW_PROTECTED_VM.  Errors and results
- * come out in order, whatever stdout is.
+ * The summary: a program ends with one line per metric of its table,
+ *	result <metric> <value> <unit> <reference> <ratio> <target>
+ * the fields separated by single spaces, none empty or with a space in it,
+ * for scripts to split (scripts/bench-report.sh):
+ *  - <value> is what was measured, in <unit>; <reference> the figure of the
+ *    same run that it is compared with, in the same unit; <ratio> the ratio
+ *    of the two.  Both are "-" for a metric without an in-run reference.
+ *  - <target> is "<=X" or ">=X", which the ratio (or, without one, the
+ *    value) meets or misses, or "~X" for a figure to watch, not to meet.
+ * A metric that was not measured (the program skipped, or died before it
+ * got there) has "-" for value, reference and ratio, and the reason after
+ * its target, up to the end of the line:
+ *	result <metric> - <unit> - - <target> not-run: <reason>
+ * bench_start() sets an atexit() handler that prints the summary of a
+ * program that exits before printing it, so that no metric goes missing.
  */
-static UNUSED void bench_start(const char *name)
+struct metric {
+	const char *name, *unit, *target;
+};
+
+struct result {
+	double value, ref, ratio;
+	int decimals, ratio_decimals;
+	bool measured;
+};
+
+#define MAX_METRICS	16
+/* The reference and ratio of a metric that has no in-run reference. */
+#define NO_REF		NAN
+
+/* A target from a #define: TARGET("<=", SET_TARGET) is "<=4.0". */
+#define TARGET_STR(x)	#x
+#define TARGET(op, x)	op TARGET_STR(x)
+
+static const struct metric *metrics;
+static struct result results[MAX_METRICS];
+static int nr_metrics;
+static bool results_printed;
+
+static UNUSED void add_result(const char *name, double value, double ref,
+			      int decimals, double ratio, int ratio_decimals)
+{
+	int i;
+
+	for (i = 0; i < nr_metrics; i++)
+		if (!strcmp(metrics[i].name, name))
+			break;
+	if (i == nr_metrics)
+		die("no metric %s in the table given to bench_start()", name);
+	results[i] = (struct result){
+		.value = value, .ref = ref, .ratio = ratio,
+		.decimals = decimals, .ratio_decimals = ratio_decimals,
+		.measured = true,
+	};
+}
+
+/* @v with @decimals, or "-" for NO_REF. */
+static const char *result_str(char *buf, size_t size, double v, int decimals)
+{
+	if (isnan(v))
+		return "-";
+	snprintf(buf, size, "%.*f", decimals, v);
+	return buf;
+}
+
+static UNUSED void print_results(void)
+{
+	char value[64], ref[64], ratio[64], *nl;
+	int i;
+
+	results_printed = true;
+	while ((nl = strchr(stop_reason, '\n')))
+		*nl = ' ';
+	for (i = 0; i < nr_metrics; i++) {
+		const struct metric *m = &metrics[i];
+		const struct result *r = &results[i];
+
+		if (!r->measured) {
+			printf("result %s - %s - - %s not-run: %s\n", m->name,
+			       m->unit, m->target,
+			       *stop_reason ? stop_reason : "not measured");
+			continue;
+		}
+		printf("result %s %s %s %s %s %s\n", m->name,
+		       result_str(value, sizeof(value), r->value, r->decimals),
+		       m->unit,
+		       result_str(ref, sizeof(ref), r->ref, r->decimals),
+		       result_str(ratio, sizeof(ratio), r->ratio,
+				  r->ratio_decimals),
+		       m->target);
+	}
+}
+
+static void print_results_at_exit(void)
+{
+	if (!results_printed)
+		print_results();
+}
+
+/*
+ * Prints "<name> on <release> <version>", opens /dev/kvm into kvm_fd and
+ * exits 4 (SKIP) if KVM lacks KVM_X86_SW_PROTECTED_VM.  @table lists the
+ * metrics of the summary, in the order printed, and ends with { NULL }.
+ * Errors and results come out in order, whatever stdout is.
+ */
+static UNUSED void bench_start(const char *name, const struct metric *table)
 {
 	struct utsname u;
 	int types;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
+	for (metrics = table; metrics[nr_metrics].name; nr_metrics++)
+		if (nr_metrics == MAX_METRICS)
+			die("more than %d metrics", MAX_METRICS);
+	atexit(print_results_at_exit);
 	uname(&u);
 	printf("%s on %s %s\n", name, u.release, u.version);
 
@@ -188,11 +326,9 @@ static UNUSED void bench_start(const char *name)
 	types = ioctl(kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_VM_TYPES);
 	if (types < 0)
 		die_errno("KVM_CHECK_EXTENSION(KVM_CAP_VM_TYPES)");
-	if (!(types & (1 << KVM_X86_SW_PROTECTED_VM))) {
-		printf("SKIP: /dev/kvm lacks KVM_X86_SW_PROTECTED_VM (KVM_CAP_VM_TYPES = %#x)\n",
-		       types);
-		exit(4);
-	}
+	if (!(types & (1 << KVM_X86_SW_PROTECTED_VM)))
+		skip("/dev/kvm lacks KVM_X86_SW_PROTECTED_VM (KVM_CAP_VM_TYPES = %#x)",
+		     types);
 }
 
 /* An error if KVM_CAP_MEMORY_ATTRIBUTES lacks PRIVATE. */

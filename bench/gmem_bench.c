@@ -20,6 +20,7 @@
  * are upstream's (shared/abi.md).  Missing a target is reported, not an
  * error.  The last lines sum up each metric as
  *	result <metric> <value> <unit> <reference> <ratio> <target>
+ * or say why it was not measured (bench.h).
  */
 #include "bench.h"
 #include <stdbool.h>
@@ -65,15 +66,20 @@ static double mib(double bytes)
 	return bytes / MiB;
 }
 
-/* The summary lines, printed at the end in the order measured. */
-struct result {
-	const char *metric, *unit, *target;
-	double value, ref, ratio;
-	int decimals, ratio_decimals;
+/* The metrics of the summary (bench.h), in the order measured. */
+static const struct metric gmem_metrics[] = {
+	{ "fault_private_vs_shared", "pages/s", TARGET(">=", FAULT_TARGET) },
+	{ "punch_512_vs_1", "ns", TARGET("<=", ONE_TARGET) },
+	{ "to_shared_512_vs_1", "ns", TARGET("<=", ONE_TARGET) },
+	{ "to_private_512_vs_1", "ns", TARGET("<=", ONE_TARGET) },
+	{ "fallocate_vs_memset", "ms", TARGET("<=", BULK_TARGET) },
+	{ "punch_gives_back", "kB", TARGET("<=", GIVE_BACK_TARGET) },
+	{ "convert_footprint", "MiB", TARGET("<=", CONV_TARGET) },
+	{ "convert_footprint_sys", "MiB", TARGET("<=", CONV_TARGET) },
+	{ NULL }
 };
 
-static struct result results[16];
-static int nr_results, nr_targets, nr_missed;
+static int nr_targets, nr_missed;
 
 static const char *verdict(bool ok)
 {
@@ -81,19 +87,6 @@ static const char *verdict(bool ok)
 	if (!ok)
 		nr_missed++;
 	return ok ? "ok" : "MISSED";
-}
-
-static void add_result(const char *metric, double value, double ref,
-		       const char *unit, int decimals, double ratio,
-		       int ratio_decimals, const char *target)
-{
-	if (nr_results == sizeof(results) / sizeof(results[0]))
-		die("too many results");
-	results[nr_results++] = (struct result){
-		.metric = metric, .unit = unit, .target = target,
-		.value = value, .ref = ref, .ratio = ratio,
-		.decimals = decimals, .ratio_decimals = ratio_decimals,
-	};
 }
 
 /*
@@ -417,8 +410,7 @@ static void bench_fault(void)
 	       FAULT_REPS, median(paired, FAULT_REPS) / 1e6);
 	printf("ratio private / shared (pages/s, medians): %.2f  target >= %.1f: %s\n",
 	       ratio, FAULT_TARGET, verdict(ratio >= FAULT_TARGET));
-	add_result("fault_private_vs_shared", rate[0], rate[1], "pages/s", 0,
-		   ratio, 2, ">=1.0");
+	add_result("fault_private_vs_shared", rate[0], rate[1], 0, ratio, 2);
 }
 
 /* The three timed operations of part 2. */
@@ -519,8 +511,7 @@ static void bench_one_page(void)
 		printf("%-18s ratio %d / 1 memslots (medians): %.2f  target <= %.1f: %s\n",
 		       op_name[op], NR_PARTS, ratio, ONE_TARGET,
 		       verdict(ratio <= ONE_TARGET));
-		add_result(op_metric[op], med[1][op], med[0][op], "ns", 0,
-			   ratio, 2, "<=1.2");
+		add_result(op_metric[op], med[1][op], med[0][op], 0, ratio, 2);
 	}
 }
 
@@ -592,8 +583,8 @@ static void bench_bulk(void)
 	ratio = (double)med[0] / (double)med[1];
 	printf("ratio fallocate / memset (time, medians): %.2f  target <= %.1f: %s\n",
 	       ratio, BULK_TARGET, verdict(ratio <= BULK_TARGET));
-	add_result("fallocate_vs_memset", med[0] / 1e6, med[1] / 1e6, "ms", 0,
-		   ratio, 2, "<=1.0");
+	add_result("fallocate_vs_memset", med[0] / 1e6, med[1] / 1e6, 0,
+		   ratio, 2);
 }
 
 /* 4. Punching all of a file gives its memory back. */
@@ -641,8 +632,8 @@ static void bench_give_back(void)
 	printf("free after punch - free before fallocate: %+lld kB (Slab %+lld kB over the same span), %.4f of the %lld kB allocated  target within %.2f: %s\n",
 	       gap, mi(&m2, "Slab") - mi(&m0, "Slab"), ratio, alloc_kb,
 	       GIVE_BACK_TARGET, verdict(ratio <= GIVE_BACK_TARGET));
-	add_result("punch_gives_back", gap < 0 ? -gap : gap, alloc_kb, "kB", 0,
-		   ratio, 4, "<=0.01");
+	add_result("punch_gives_back", gap < 0 ? -gap : gap, alloc_kb, 0,
+		   ratio, 4);
 }
 
 /* 5. The footprint of a guest converted all private, then all shared. */
@@ -747,24 +738,22 @@ static void bench_convert(void)
 	       worst_sys, worst_sys * mib(CONV_SIZE), worst_slab / 1024.0,
 	       worst_sys <= CONV_TARGET ? "within" : "over", CONV_TARGET);
 	add_result("convert_footprint", worst * mib(CONV_SIZE), mib(CONV_SIZE),
-		   "MiB", 1, worst, 3, "<=1.02");
+		   1, worst, 3);
 	add_result("convert_footprint_sys", worst_sys * mib(CONV_SIZE),
-		   mib(CONV_SIZE), "MiB", 1, worst_sys, 3, "<=1.02");
+		   mib(CONV_SIZE), 1, worst_sys, 3);
 }
 
 int main(void)
 {
 	uint64_t t0 = now_ns();
-	int gmem, i;
+	int gmem;
 
-	bench_start("gmem_bench");
+	bench_start("gmem_bench", gmem_metrics);
 	gmem = ioctl(kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_GUEST_MEMFD);
 	if (gmem < 0)
 		die_errno("KVM_CHECK_EXTENSION(KVM_CAP_GUEST_MEMFD)");
-	if (gmem != 1) {
-		printf("SKIP: /dev/kvm lacks KVM_CAP_GUEST_MEMFD (%d)\n", gmem);
-		return 4;
-	}
+	if (gmem != 1)
+		skip("/dev/kvm lacks KVM_CAP_GUEST_MEMFD (%d)", gmem);
 	require_private_attrs();
 
 	bench_fault();
@@ -774,13 +763,7 @@ int main(void)
 	bench_convert();
 
 	printf("targets: %d ok, %d MISSED\n", nr_targets - nr_missed, nr_missed);
-	for (i = 0; i < nr_results; i++) {
-		struct result *r = &results[i];
-
-		printf("result %s %.*f %s %.*f %.*f %s\n", r->metric,
-		       r->decimals, r->value, r->unit, r->decimals, r->ref,
-		       r->ratio_decimals, r->ratio, r->target);
-	}
+	print_results();
 	printf("total %.1f s\n", (now_ns() - t0) / (double)NSEC);
 	return 0;
 }

@@ -1,7 +1,8 @@
 #!/bin/bash
 # make bench: build the patched kernel, boot it once and run the benchmarks
 # of bench/: attrs_bench (KVM_SET_MEMORY_ATTRIBUTES) and gmem_bench
-# (guest_memfd); print their output and keep it in $BUILD/results/bench.txt.
+# (guest_memfd); print their output and keep it in $BUILD/results/bench.txt,
+# then the table of their results (scripts/bench-report.sh).
 . "$(dirname "$0")/lib.sh"
 
 benches="attrs_bench gmem_bench"
@@ -25,4 +26,7 @@ awk '/^# running /{on = 1}
 	END{for (i = 0; i < last; i++) print line[i]}' \
 	"$BUILD/results/bench.ktap" 2>/dev/null | tee "$BUILD/results/bench.txt"
 [ -s "$BUILD/results/bench.txt" ] || echo "error: the benchmarks printed nothing; see $BUILD/results/bench.log" >&2
+# One table of every metric, kept as bench.csv, bench.md (for README) and
+# bench.png in $BUILD/results/bench/; a run without output leaves none there.
+"$TOP/scripts/bench-report.sh" "$BUILD/results/bench.txt" || [ "$rc" != 0 ] || rc=1
 exit $rc

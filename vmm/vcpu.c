@@ -1,0 +1,414 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vCPUs: each starts in 64-bit mode at the guest's entry point and runs in
+ * a thread of its own, which handles all of its exits: the conversions its
+ * guest asks for, the guest's reports, and the rendezvous with the others.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+#include <linux/kvm_para.h>
+
+#include "vmm.h"
+
+#define X86_CR0_PE		(1ULL << 0)
+#define X86_CR0_MP		(1ULL << 1)
+#define X86_CR0_ET		(1ULL << 4)
+#define X86_CR0_NE		(1ULL << 5)
+#define X86_CR0_WP		(1ULL << 16)
+#define X86_CR0_PG		(1ULL << 31)
+#define X86_CR4_PAE		(1ULL << 5)
+#define X86_EFER_LME		(1ULL << 8)
+#define X86_EFER_LMA		(1ULL << 10)
+
+/* The selectors of the GDT in vm.c. */
+#define GDT_CODE		0x08
+#define GDT_DATA		0x10
+
+_Static_assert(MAX_VCPUS * sizeof(struct guest_mailbox) <= GUEST_PAGE_SIZE,
+	       "the mailboxes must fit in their page");
+
+static struct kvm_cpuid2 *kvm_get_supported_cpuid(int kvm_fd)
+{
+	struct kvm_cpuid2 *cpuid;
+	unsigned int nent;
+
+	for (nent = 64;; nent *= 2) {
+		cpuid = calloc(1, sizeof(*cpuid) + nent * sizeof(cpuid->entries[0]));
+		if (!cpuid)
+			die("out of memory");
+		cpuid->nent = nent;
+		if (!ioctl(kvm_fd, KVM_GET_SUPPORTED_CPUID, cpuid))
+			return cpuid;
+		free(cpuid);
+		if (errno != E2BIG)
+			die("KVM_GET_SUPPORTED_CPUID: %s", strerror(errno));
+	}
+}
+
+/* Flat segments, paging on the VMM's page tables, 64-bit code. */
+static void vcpu_set_long_mode(struct vcpu *vcpu)
+{
+	struct kvm_segment code = {
+		.limit = 0xffffffff,
+		.selector = GDT_CODE,
+		.type = 0xb,	/* execute/read, accessed */
+		.present = 1,
+		.s = 1,
+		.l = 1,
+		.g = 1,
+	};
+	struct kvm_segment data = code;
+	struct kvm_sregs sregs;
+
+	data.selector = GDT_DATA;
+	data.type = 0x3;	/* read/write, accessed */
+	data.l = 0;
+	data.db = 1;
+
+	if (ioctl(vcpu->fd, KVM_GET_SREGS, &sregs))
+		die("KVM_GET_SREGS: %s", strerror(errno));
+	sregs.cs = code;
+	sregs.ds = sregs.es = sregs.fs = sregs.gs = sregs.ss = data;
+	sregs.gdt.base = GDT_GPA;
+	sregs.gdt.limit = 3 * 8 - 1;
+	sregs.cr0 = X86_CR0_PE | X86_CR0_MP | X86_CR0_ET | X86_CR0_NE |
+		    X86_CR0_WP | X86_CR0_PG;
+	sregs.cr3 = PML4_GPA;
+	sregs.cr4 = X86_CR4_PAE;
+	sregs.efer = X86_EFER_LME | X86_EFER_LMA;
+	if (ioctl(vcpu->fd, KVM_SET_SREGS, &sregs))
+		die("KVM_SET_SREGS: %s", strerror(errno));
+}
+
+/* Enter the guest at _start with guest_main()'s arguments. */
+static void vcpu_set_entry(struct vcpu *vcpu)
+{
+	struct kvm_regs regs = {
+		.rip = GUEST_CODE_GPA,
+		.rsp = STACKS_GPA + (vcpu->id + 1) * STACK_SIZE,
+		.rflags = 0x2,
+		.rdi = vcpu->base,
+		.rsi = vcpu->vm->part_size,
+		.rdx = vcpu->vm->rounds,
+		.rcx = MAILBOX_GPA + vcpu->id * sizeof(struct guest_mailbox),
+	};
+
+	if (ioctl(vcpu->fd, KVM_SET_REGS, &regs))
+		die("KVM_SET_REGS: %s", strerror(errno));
+}
+
+static void vcpu_create(struct vm *vm, struct vcpu *vcpu, unsigned int id,
+			struct kvm_cpuid2 *cpuid)
+{
+	vcpu->vm = vm;
+	vcpu->id = id;
+	vcpu->base = DATA_GPA + id * vm->part_size;
+	vcpu->fd = ioctl(vm->fd, KVM_CREATE_VCPU, id);
+	if (vcpu->fd < 0)
+		die("KVM_CREATE_VCPU(%u): %s", id, strerror(errno));
+	vcpu->run = mmap(NULL, vm->run_size, PROT_READ | PROT_WRITE, MAP_SHARED,
+			 vcpu->fd, 0);
+	if (vcpu->run == MAP_FAILED)
+		die("mmap(vCPU %u): %s", id, strerror(errno));
+	if (ioctl(vcpu->fd, KVM_SET_CPUID2, cpuid))
+		die("KVM_SET_CPUID2: %s", strerror(errno));
+	vcpu_set_long_mode(vcpu);
+	vcpu_set_entry(vcpu);
+}
+
+void vcpus_create(struct vm *vm)
+{
+	struct kvm_cpuid2 *cpuid = kvm_get_supported_cpuid(vm->kvm_fd);
+	int run_size = ioctl(vm->kvm_fd, KVM_GET_VCPU_MMAP_SIZE, 0);
+	unsigned int i;
+
+	if (run_size < (int)sizeof(struct kvm_run))
+		die("KVM_GET_VCPU_MMAP_SIZE: %s", strerror(errno));
+	vm->run_size = run_size;
+	vm->vcpus = calloc(vm->nr_vcpus, sizeof(*vm->vcpus));
+	if (!vm->vcpus)
+		die("out of memory");
+	for (i = 0; i < vm->nr_vcpus; i++)
+		vcpu_create(vm, &vm->vcpus[i], i, cpuid);
+	free(cpuid);
+}
+
+/* Fail the VM on behalf of @vcpu; returns false, to stop the vCPU. */
+static bool __attribute__((format(printf, 2, 3)))
+vcpu_fail(struct vcpu *vcpu, const char *fmt, ...)
+{
+	char msg[200];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	vm_fail(vcpu->vm, "vCPU %u: %s", vcpu->id, msg);
+	return false;
+}
+
+static bool vcpu_owns(const struct vcpu *vcpu, uint64_t gpa, uint64_t size)
+{
+	return vm_range_is_data(vcpu->vm, gpa, size) && gpa >= vcpu->base &&
+	       gpa + size <= vcpu->base + vcpu->vm->part_size;
+}
+
+static bool vcpu_convert(struct vcpu *vcpu, uint64_t gpa, uint64_t size,
+			 bool private)
+{
+	if (!vm_convert(vcpu->vm, gpa, size, private))
+		return false;
+	vcpu->converted += size;
+	vcpu->shared_gpa = private ? 0 : gpa;
+	vcpu->shared_size = private ? 0 : size;
+	return true;
+}
+
+/* KVM_HC_MAP_GPA_RANGE: convert, if the range is in this vCPU's part. */
+static bool handle_hypercall(struct vcpu *vcpu)
+{
+	struct kvm_run *run = vcpu->run;
+	uint64_t gpa = run->hypercall.args[0];
+	uint64_t npages = run->hypercall.args[1];
+	bool private = run->hypercall.args[2] & KVM_MAP_GPA_RANGE_ENCRYPTED;
+	uint64_t size = npages * GUEST_PAGE_SIZE;
+
+	if (run->hypercall.nr != KVM_HC_MAP_GPA_RANGE)
+		return vcpu_fail(vcpu, "unexpected hypercall %llu",
+				 (unsigned long long)run->hypercall.nr);
+	if (npages > UINT64_MAX / GUEST_PAGE_SIZE ||
+	    !vcpu_owns(vcpu, gpa, size)) {
+		run->hypercall.ret = -KVM_EINVAL;
+		return true;
+	}
+	if (private)
+		vcpu->to_private++;
+	else
+		vcpu->to_shared++;
+	run->hypercall.ret = 0;
+	return vcpu_convert(vcpu, gpa, size, private);
+}
+
+/*
+ * An access whose kind KVM could not serve: convert the page to the kind
+ * the access wanted.  On KVM_X86_SW_PROTECTED_VM the kind of an access
+ * follows the attributes, so this happens only when no memory of that kind
+ * exists; converting to what the page already is cannot help, and a second
+ * fault on the same page means exactly that.
+ */
+static bool handle_memory_fault(struct vcpu *vcpu)
+{
+	struct memory_fault_exit fault = run_memory_fault(vcpu->run);
+	bool private = fault.flags & KVM_MEMORY_EXIT_FLAG_PRIVATE;
+	const char *kind = private ? "private" : "shared";
+	uint64_t gpa = fault.gpa, size = fault.size;
+
+	if (vcpu->faulted && vcpu->fault_gpa == gpa)
+		return vcpu_fail(vcpu, "KVM_EXIT_MEMORY_FAULT again on %s gpa 0x%"
+				 PRIx64 " after converting it", kind, gpa);
+	if (!vcpu_owns(vcpu, gpa, size))
+		return vcpu_fail(vcpu, "KVM_EXIT_MEMORY_FAULT on %s gpa 0x%" PRIx64
+				 " (%" PRIu64 " bytes), not in its part", kind,
+				 gpa, size);
+	vcpu->faulted = true;
+	vcpu->fault_gpa = gpa;
+	vcpu->implicit++;
+	return vcpu_convert(vcpu, gpa, size, private);
+}
+
+/*
+ * The guest wrote its shared data into the range it shared: check it from
+ * the host's side, then overwrite it with the host's for the guest to find.
+ */
+static bool host_check_shared(struct vcpu *vcpu)
+{
+	uint64_t end = vcpu->shared_gpa + vcpu->shared_size;
+	volatile uint64_t *hva;
+	uint64_t gpa, want;
+
+	if (!vcpu->shared_size)
+		return vcpu_fail(vcpu, "round %u: shared data reported, but no "
+				 "range is shared", vcpu->round);
+	for (gpa = vcpu->shared_gpa; gpa < end; gpa += 8) {
+		hva = vm_shared_hva(vcpu->vm, gpa);
+		want = pattern(KIND_SHARED_GUEST, vcpu->round, gpa);
+		if (*hva != want)
+			return vcpu_fail(vcpu, "round %u: the host reads 0x%" PRIx64
+					 " at shared gpa 0x%" PRIx64 ", the guest "
+					 "wrote 0x%" PRIx64, vcpu->round, *hva,
+					 gpa, want);
+		*hva = pattern(KIND_SHARED_HOST, vcpu->round, gpa);
+	}
+	return true;
+}
+
+static bool report_guest_failure(struct vcpu *vcpu)
+{
+	static const char *const checks[] = {
+		[CHECK_PRIVATE] = "its private data",
+		[CHECK_ZERO] = "zeros after a conversion",
+		[CHECK_HOST] = "the host's shared data",
+	};
+	volatile struct guest_mailbox *mb;
+	uint64_t check;
+
+	mb = (volatile struct guest_mailbox *)(vcpu->vm->low + MAILBOX_GPA);
+	mb += vcpu->id;
+	check = mb->check;
+	if (check == CHECK_HYPERCALL)
+		return vcpu_fail(vcpu, "round %" PRIu64 ": KVM_HC_MAP_GPA_RANGE "
+				 "on gpa 0x%" PRIx64 " returned %" PRId64,
+				 mb->round, mb->gpa, (int64_t)mb->got);
+	return vcpu_fail(vcpu, "round %" PRIu64 ": the guest reads 0x%" PRIx64
+			 " at gpa 0x%" PRIx64 ", expected 0x%" PRIx64 " (%s)",
+			 mb->round, mb->got, mb->gpa, mb->want,
+			 check < ARRAY_SIZE(checks) && checks[check] ?
+			 checks[check] : "unknown check");
+}
+
+static bool event_is_expected(const struct vcpu *vcpu, unsigned int event)
+{
+	bool between_rounds = vcpu->last == EV_START || vcpu->last == EV_PRIVATE;
+
+	switch (event) {
+	case EV_START:
+		return !vcpu->last;
+	case EV_SHARED:
+		return between_rounds && vcpu->round < vcpu->vm->rounds;
+	case EV_PRIVATE:
+		return vcpu->last == EV_SHARED;
+	case EV_DONE:
+		return between_rounds && vcpu->round == vcpu->vm->rounds;
+	default:
+		return false;
+	}
+}
+
+/* Returns false when the vCPU is to stop: done, failed, or the VM failed. */
+static bool handle_report(struct vcpu *vcpu, unsigned int event)
+{
+	if (event == EV_FAIL)
+		return report_guest_failure(vcpu);
+	if (!event_is_expected(vcpu, event))
+		return vcpu_fail(vcpu, "unexpected report %u after %u in round %u",
+				 event, vcpu->last, vcpu->round);
+	vcpu->last = event;
+	if (event == EV_DONE)
+		return false;
+	if (event == EV_SHARED) {
+		vcpu->round++;
+		if (!host_check_shared(vcpu))
+			return false;
+	}
+	return vm_rendezvous(vcpu->vm, event, vcpu->round);
+}
+
+static bool handle_io(struct vcpu *vcpu)
+{
+	struct kvm_run *run = vcpu->run;
+	uint8_t *data = (uint8_t *)run + run->io.data_offset;
+
+	if (run->io.direction != KVM_EXIT_IO_OUT || run->io.port != REPORT_PORT ||
+	    run->io.size != 1 || run->io.count != 1)
+		return vcpu_fail(vcpu, "unexpected I/O: %s port 0x%x, %u x %u bytes",
+				 run->io.direction == KVM_EXIT_IO_OUT ? "out to" : "in from",
+				 run->io.port, run->io.count, run->io.size);
+	return handle_report(vcpu, *data);
+}
+
+static const char *exit_reason_name(uint32_t reason)
+{
+	switch (reason) {
+	case KVM_EXIT_HLT:
+		return "hlt";
+	case KVM_EXIT_MMIO:
+		return "MMIO: an access outside RAM";
+	case KVM_EXIT_SHUTDOWN:
+		return "shutdown: a triple fault";
+	case KVM_EXIT_FAIL_ENTRY:
+		return "VM entry failed";
+	case KVM_EXIT_INTERNAL_ERROR:
+		return "KVM internal error";
+	default:
+		return "unexpected";
+	}
+}
+
+static bool handle_unexpected_exit(struct vcpu *vcpu)
+{
+	uint32_t reason = vcpu->run->exit_reason;
+	struct kvm_regs regs;
+
+	if (ioctl(vcpu->fd, KVM_GET_REGS, &regs))
+		return vcpu_fail(vcpu, "exit reason %u (%s)", reason,
+				 exit_reason_name(reason));
+	return vcpu_fail(vcpu, "exit reason %u (%s) at rip 0x%llx", reason,
+			 exit_reason_name(reason), (unsigned long long)regs.rip);
+}
+
+/* Run to the next exit and handle it; false when the vCPU is to stop. */
+static bool vcpu_step(struct vcpu *vcpu)
+{
+	struct kvm_run *run = vcpu->run;
+	int r = ioctl(vcpu->fd, KVM_RUN, 0);
+
+	if (r && errno == EFAULT && run->exit_reason == KVM_EXIT_MEMORY_FAULT)
+		return handle_memory_fault(vcpu);
+	vcpu->faulted = false;
+	if (r && errno == EINTR)
+		return true;
+	if (r)
+		return vcpu_fail(vcpu, "KVM_RUN: %s", strerror(errno));
+
+	switch (run->exit_reason) {
+	case KVM_EXIT_HYPERCALL:
+		return handle_hypercall(vcpu);
+	case KVM_EXIT_IO:
+		return handle_io(vcpu);
+	default:
+		return handle_unexpected_exit(vcpu);
+	}
+}
+
+static void *vcpu_thread(void *arg)
+{
+	struct vcpu *vcpu = arg;
+
+	while (vcpu_step(vcpu))
+		;
+	return NULL;
+}
+
+void vcpus_run(struct vm *vm)
+{
+	unsigned int i;
+	int r;
+
+	for (i = 0; i < vm->nr_vcpus; i++) {
+		r = pthread_create(&vm->vcpus[i].thread, NULL, vcpu_thread,
+				   &vm->vcpus[i]);
+		if (r)
+			die("pthread_create: %s", strerror(r));
+	}
+	for (i = 0; i < vm->nr_vcpus; i++)
+		pthread_join(vm->vcpus[i].thread, NULL);
+}
+
+void vcpus_destroy(struct vm *vm)
+{
+	unsigned int i;
+
+	for (i = 0; i < vm->nr_vcpus; i++) {
+		munmap(vm->vcpus[i].run, vm->run_size);
+		close(vm->vcpus[i].fd);
+	}
+	free(vm->vcpus);
+}

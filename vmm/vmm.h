@@ -1,0 +1,91 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#ifndef GMEM_VMM_H
+#define GMEM_VMM_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "compat.h"
+#include "layout.h"
+
+#define KiB			((uint64_t)1024)
+#define MiB			(1024 * KiB)
+#define GiB			(1024 * MiB)
+
+#define ARRAY_SIZE(a)		(sizeof(a) / sizeof((a)[0]))
+#define DIV_ROUND_UP(n, d)	(((n) + (d) - 1) / (d))
+
+struct vm;
+
+struct vcpu {
+	struct vm *vm;
+	unsigned int id;
+	int fd;
+	struct kvm_run *run;
+	pthread_t thread;
+
+	/* The part of the data region that this vCPU converts. */
+	uint64_t base;
+
+	/* Where the guest is: its last report and its round. */
+	enum guest_event last;
+	unsigned int round;
+	/* The range it shared last and has not made private again. */
+	uint64_t shared_gpa, shared_size;
+	/* The gpa of the last KVM_EXIT_MEMORY_FAULT, if it was the last exit. */
+	bool faulted;
+	uint64_t fault_gpa;
+
+	/* Counters, read by the rendezvous and at the end. */
+	uint64_t converted;	/* bytes since the last rendezvous */
+	unsigned long to_shared, to_private, implicit;
+};
+
+struct vm {
+	int kvm_fd;
+	int fd;
+	int low_fd;		/* memfd of the low region */
+	int shared_fd;		/* memfd: the shared side of the data region */
+	int gmem_fd;		/* guest_memfd: its private side */
+	uint8_t *low;		/* host view of the low region */
+	uint8_t *shared;	/* host view of the data region's shared side */
+	uint64_t ram_size;
+	uint64_t data_size;
+	uint64_t part_size;	/* each vCPU's part of the data region */
+	unsigned int rounds;
+	unsigned int nr_vcpus;
+	struct vcpu *vcpus;
+	size_t run_size;	/* of each vCPU's struct kvm_run mapping */
+
+	/*
+	 * All vCPUs meet at each report but DONE and FAIL, so that the last
+	 * one to arrive sees a quiet guest when it takes the accounting.  A
+	 * failure breaks the meeting for good.
+	 */
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	unsigned int arrived;
+	unsigned int generation;
+	bool failed;
+	char failure[256];
+	uint64_t peak_data;	/* the most gmem + shared bytes seen */
+};
+
+void __attribute__((noreturn, format(printf, 1, 2))) die(const char *fmt, ...);
+
+void vm_create(struct vm *vm, uint64_t ram_size, unsigned int nr_vcpus,
+	       unsigned int rounds);
+void vm_destroy(struct vm *vm);
+bool vm_range_is_data(const struct vm *vm, uint64_t gpa, uint64_t size);
+bool vm_convert(struct vm *vm, uint64_t gpa, uint64_t size, bool private);
+uint64_t *vm_shared_hva(const struct vm *vm, uint64_t gpa);
+bool vm_rendezvous(struct vm *vm, enum guest_event event, unsigned int round);
+void __attribute__((format(printf, 2, 3)))
+vm_fail(struct vm *vm, const char *fmt, ...);
+
+void vcpus_create(struct vm *vm);
+void vcpus_run(struct vm *vm);
+void vcpus_destroy(struct vm *vm);
+
+#endif /* GMEM_VMM_H */
