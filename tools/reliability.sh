@@ -115,7 +115,7 @@ splats=$(dmesg | grep -cE "$SPLAT")
 
 echo "== reliability figures =="
 echo "stress: $(grep -o 'seed [^,]*' /tmp/stress.out | head -n 1), $stress_s s, $percent% of slab and page allocations failing"
-sed -n 's/^\([A-Za-z][A-Za-z +_-]*[a-z]\)  *\([0-9][0-9]*\)$/  \1: \2/p' /tmp/stress.out
+sed -e '/^TAP version/d' -n -e 's/^\([A-Za-z][A-Za-z +_-]*[a-z]\)  *\([0-9][0-9]*\)$/  \1: \2/p' /tmp/stress.out
 echo "  injected failures: failslab $slab_stress, fail_page_alloc $page_stress"
 echo "fuzz: $(grep -o 'seed [^,]*' /tmp/fuzz.out | head -n 1), $fuzz_s s"
 sed -n 's/^\([A-Za-z_0-9]*\)  *\([0-9]*\) calls,  *\([0-9]*\) succeeded$/  \1: \2 calls, \3 succeeded/p' /tmp/fuzz.out
