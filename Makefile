@@ -4,7 +4,7 @@
 SHELL := /bin/bash
 S := scripts
 
-.PHONY: all help deps base apply export status build run bench check reliability check-base hygiene clean clean-tree
+.PHONY: all help deps base apply export status build run bench check reliability check-base hygiene deb deb-check clean clean-tree
 all: check
 
 help:		## list the targets
@@ -34,8 +34,12 @@ check-base:	## the same tests on the unpatched base (build/base-tree, build/obj-
 	@$(S)/check-base.sh
 hygiene:	## per patch: zero-fuzz apply, checkpatch, KVM/mm/fs build with KVM=y and =m (FROM=N: from patch N)
 	@$(S)/ensure.sh && $(S)/hygiene.sh
+deb:		## Debian packages of the patched kernel (image, headers, libc-dev) in build/deb; not in CI (33 min cold)
+	@$(S)/ensure.sh && $(S)/deb.sh
+deb-check:	## install build/deb into a fresh debootstrapped Debian 12 root and build vmm/ there (needs root)
+	@$(S)/deb-check.sh
 clean:		## drop build products but keep build/linux and its work
-	rm -rf build/obj build/obj-* build/selftests* build/headers* build/initramfs* build/results build/log
+	rm -rf build/obj build/obj-* build/selftests* build/headers* build/initramfs* build/results build/log build/deb build/deb-root
 clean-tree:	## drop build/linux (refuses while it holds unexported work)
 	@$(S)/status.sh >/dev/null || { $(S)/status.sh; echo "error: refusing to delete build/linux: it holds unexported work" >&2; exit 1; }
 	rm -rf build/linux

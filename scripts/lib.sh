@@ -73,3 +73,33 @@ patches_hash() {
 	cat $(series_files) </dev/null 2>/dev/null | sha256sum | cut -d' ' -f1
 }
 HASHFILE=$SRC/.git/series.hash
+
+# config_landed CONFIG FRAGMENT...: check that each option the fragments ask
+# for is so in CONFIG (after olddefconfig); name each one that is not and
+# return 1.  ALLOW_ABSENT=1 lets pass an option this tree's Kconfig lacks.
+config_landed() {
+	local cfg=$1 f line opt want got bad=0
+	shift
+	for f in "$@"; do
+		while IFS= read -r line; do
+			case "$line" in
+			CONFIG_*=*) opt=${line%%=*}; want=$line ;;
+			"# CONFIG_"*" is not set") opt=${line#\# }; opt=${opt%% *}; want=$line ;;
+			*) continue ;;
+			esac
+			if [ "$want" = "# $opt is not set" ]; then
+				grep -q "^$opt=" "$cfg" || continue
+			else
+				grep -qxF "$want" "$cfg" && continue
+			fi
+			if [ "${ALLOW_ABSENT:-0}" = 1 ] && ! grep -qE "^$opt=|^# $opt is not set" "$cfg" &&
+				! grep -rqE "^(menu)?config ${opt#CONFIG_}\$" --include='Kconfig*' "$SRC"; then
+				continue
+			fi
+			got=$(grep -E "^$opt=|^# $opt is not set" "$cfg" || echo "absent (dependencies not met, or unknown to this tree)")
+			echo "config: $(basename "$f"): asked '$want', got '$got'" >&2
+			bad=1
+		done <"$f"
+	done
+	return $bad
+}
