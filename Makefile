@@ -4,7 +4,7 @@
 SHELL := /bin/bash
 S := scripts
 
-.PHONY: all help deps base apply export status build run bench check reliability check-base hygiene deb deb-check clean clean-tree
+.PHONY: all help deps base apply export status build run bench check races reliability check-base hygiene deb deb-check clean clean-tree
 all: check
 
 help:		## list the targets
@@ -26,8 +26,10 @@ run:		## build the patched kernel, boot it under QEMU, run the smoke check
 	@$(S)/run.sh
 bench:		## build, boot and run bench/attrs_bench and bench/gmem_bench; table, CSV and PNG in build/results/bench/
 	@$(S)/bench.sh
-check:		## build, boot and run the tests, then the reliability run (TESTS="x86_64/foo": just those tests)
+check:		## build, boot and run the tests, the racing ones on two vCPUs, then the reliability run (TESTS="x86_64/foo": just those tests)
 	@$(S)/check.sh
+races:		## the tests of tests/two-cpus.txt in a test guest with two vCPUs
+	@$(S)/ensure.sh && $(S)/build.sh && $(S)/races.sh
 reliability:	## stress + fuzz under failslab/fail_page_alloc, then leak checks (STRESS_SECONDS, FUZZ_SECONDS, FAIL_PERCENT)
 	@$(S)/ensure.sh && $(S)/build.sh && $(S)/reliability.sh
 check-base:	## the same tests on the unpatched base (build/base-tree, build/obj-base)

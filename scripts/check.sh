@@ -1,7 +1,8 @@
 #!/bin/bash
 # make check: build the patched kernel and its KVM selftests, boot it and run
-# the tests (see run-tests.sh); then, unless TESTS picks tests, boot it again
-# for the reliability run (see reliability.sh), which counts as one more test.
+# the tests (see run-tests.sh); then, unless TESTS picks tests, boot it with
+# two vCPUs for the tests that race (races.sh), and once more for the
+# reliability run (see reliability.sh), which counts as one more test.
 . "$(dirname "$0")/lib.sh"
 
 "$TOP/scripts/ensure.sh" || exit 1
@@ -13,6 +14,14 @@ rc=$?
 echo "$summary"
 read -r pass _ fail _ skip _ <<<"$(tail -n 1 <<<"$summary")"
 [[ "$pass$fail$skip" =~ ^[0-9]+$ ]] || { pass=0 fail=1 skip=0; }
+races=$("$TOP/scripts/races.sh") || rc=1
+echo "$races"
+read -r p _ f _ s _ <<<"$(tail -n 1 <<<"$races")"
+if [[ "$p$f$s" =~ ^[0-9]+$ ]]; then
+	pass=$((pass + p)) fail=$((fail + f)) skip=$((skip + s))
+else
+	fail=$((fail + 1))
+fi
 if "$TOP/scripts/reliability.sh"; then
 	pass=$((pass + 1))
 else

@@ -40,6 +40,29 @@ check_dmesg() {
 	return 1
 }
 
+# A test that runs into its timeout: show what each of its threads is doing,
+# twice a second apart (a thread that runs a loop shows up in both with
+# changing counters; a blocked one sits in the same kernel stack), with
+# KVM's fault counters of each VM, then kill it.
+dump_stuck() {
+	name=$(basename "$1" | cut -c1-15)
+	for round in 1 2; do
+		echo "# stuck test $1, sample $round:"
+		for p in /proc/[0-9]*; do
+			[ "$(cat "$p/comm" 2>/dev/null)" = "$name" ] || continue
+			for t in "$p"/task/*; do
+				echo "# thread $(basename "$t"): $(cut -d' ' -f3 "$t/stat" 2>/dev/null) wchan=$(cat "$t/wchan" 2>/dev/null)"
+				sed 's/^/#   /' "$t/stack" 2>/dev/null
+			done
+		done
+		for d in /sys/kernel/debug/kvm/*-*/; do
+			[ -d "$d" ] || continue
+			echo "# kvm $(basename "$d"): $(for f in pf_taken pf_fixed pf_spurious pf_emulate pf_guest exits halt_exits; do printf '%s=%s ' $f "$(cat "$d/$f" 2>/dev/null)"; done)"
+		done
+		[ $round = 1 ] && sleep 1
+	done
+}
+
 echo "KTAP version 1"
 echo "# kernel $(uname -r) $(cat /proc/version | cut -d' ' -f4-)"
 kunit=$(ls -d /sys/kernel/debug/kunit/*/ 2>/dev/null)
@@ -68,13 +91,19 @@ for t in "$@"; do
 	# shows how far the test got; /tmp/out keeps a copy.
 	rm -f /tmp/fifo && mkfifo /tmp/fifo
 	tee /tmp/out </tmp/fifo | sed 's/^/# /' &
-	# busybox timeout runs the test in its own process and kills it at
-	# the timeout, by the clock.  If it still has not died 30 s later (stuck
+	# The test is killed at its timeout, by the clock, after a dump of what
+	# its threads were doing.  If it still has not died 30 s later (stuck
 	# in the kernel), dump the blocked tasks and the log, and power off.
-	timeout -s KILL "$TIMEOUT" "./$t" </dev/null >/tmp/fifo 2>&1 &
+	"./$t" </dev/null >/tmp/fifo 2>&1 &
 	pid=$!
+	killed=
 	while kill -0 $pid 2>/dev/null; do
 		sleep 0.2
+		if [ -z "$killed" ] && [ $(($(date +%s) - start)) -ge "$TIMEOUT" ]; then
+			dump_stuck "$t"
+			kill -KILL $pid
+			killed=1
+		fi
 		if [ $(($(date +%s) - start)) -ge $((TIMEOUT + 30)) ]; then
 			echo w >/proc/sysrq-trigger
 			echo l >/proc/sysrq-trigger

@@ -1,10 +1,11 @@
 #!/bin/bash
 # Boot the built kernel and run every x86_64 KVM selftest of the tree (the
-# series' own included) except those tests/excluded.txt leaves out.
+# series' own included) except those tests/excluded.txt leaves out and those
+# tests/two-cpus.txt keeps for the two-vCPU guest (races.sh).
 # TESTS="a b" runs just those.
 . "$(dirname "$0")/lib.sh"
 
-excluded=$(sed 's/#.*//' "$TOP/tests/excluded.txt" | awk 'NF { print $1 }')
+excluded=$(sed 's/#.*//' "$TOP/tests/excluded.txt" "$TOP/tests/two-cpus.txt" | awk 'NF { print $1 }')
 if [ -n "${TESTS:-}" ]; then
 	list=$TESTS
 else
