@@ -13,6 +13,8 @@
  *     with the free pages on per-CPU lists).
  *  5. The host footprint of a guest converted all private and back, with
  *     the VMM discarding the side it no longer uses.
+ *  6. The latency of private faults while other threads fallocate() and
+ *     punch holes in other ranges of the same guest_memfd.
  *
  * Only raw ioctls on /dev/kvm, and fallocate/madvise/mincore on the memory.
  * Exits 0 on success, 4 (SKIP) if KVM lacks KVM_X86_SW_PROTECTED_VM or
@@ -23,7 +25,11 @@
  * or say why it was not measured (bench.h).
  */
 #include "bench.h"
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
 #include <stdbool.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <linux/falloc.h>
 
@@ -58,6 +64,36 @@
 #define CONV_SIZE	(256 * MiB)
 #define CONV_TARGET	1.02
 
+/*
+ * Part 6: one guest_memfd of LAT_FILE_SIZE; R1 at offset 0 is bound at
+ * TEST_GPA and touched by the guest, LAT_BATCH pages per KVM_RUN; R2 is
+ * fallocated and R3 punched by two host threads, neither bound.  Peak:
+ * R1 + R2 + R3 = 608 MiB of guest_memfd.
+ */
+#define LAT_R1_SIZE	(32 * MiB)
+#define LAT_R2_SIZE	(512 * MiB)
+#define LAT_R3_SIZE	(64 * MiB)
+#define LAT_R1_OFFSET	0ULL
+#define LAT_R2_OFFSET	(LAT_R1_OFFSET + LAT_R1_SIZE)
+#define LAT_R3_OFFSET	(LAT_R2_OFFSET + LAT_R2_SIZE)
+#define LAT_FILE_SIZE	(LAT_R3_OFFSET + LAT_R3_SIZE)
+#define LAT_BATCH	16
+#define LAT_BATCHES	(LAT_R1_SIZE / PAGE / LAT_BATCH)
+#define LAT_PUNCH_SIZE	(2 * MiB)
+/* The vCPU thread sleeps this long before each batch (untimed). */
+#define LAT_THINK_US	1000
+/* The helpers run at this nice, the vCPU thread at the program's. */
+#define LAT_HELPER_NICE	19
+/* The helpers are in their loops this long before the vCPU starts. */
+#define LAT_SETTLE_US	20000
+/* A run stops after this many seconds, whatever it has done. */
+#define LAT_LIMIT_S	10
+/* Rounds of a baseline and a loaded run: B L, then L B. */
+#define LAT_ROUNDS	2
+/* Slot 0's page that each new vCPU thread's first, untimed KVM_RUN writes. */
+#define LAT_SCRATCH_GPA	(CODE_SIZE - PAGE)
+#define LAT_TARGET	2.0
+
 /* Deferred frees (RCU, per-CPU lists) get this long before a reading. */
 #define SETTLE_US	500000
 
@@ -76,6 +112,7 @@ static const struct metric gmem_metrics[] = {
 	{ "punch_gives_back", "kB", TARGET("<=", GIVE_BACK_TARGET) },
 	{ "convert_footprint", "MiB", TARGET("<=", CONV_TARGET) },
 	{ "convert_footprint_sys", "MiB", TARGET("<=", CONV_TARGET) },
+	{ "fault_latency_under_fallocate", "us", TARGET("<=", LAT_TARGET) },
 	{ NULL }
 };
 
@@ -743,6 +780,336 @@ static void bench_convert(void)
 		   mib(CONV_SIZE), 1, worst_sys, 3);
 }
 
+/*
+ * 6. Private faults while other ranges of the same file are fallocated and
+ * punched.
+ *
+ * A punch takes the file's invalidate_lock for write.  Were private faults
+ * to take it shared, like a fallocate() that holds it shared for the whole
+ * call, a punch queued behind a long fallocate() would stall every new
+ * fault of the file until that fallocate() ended, as the rwsem queues new
+ * readers behind a waiting writer.  The series' faults take no such lock,
+ * so faults on R1 should not notice what happens in R2 and R3.
+ *
+ * A sample: guest_code (bench.h) writes one word per page of [ebx, ecx)
+ * and halts, so the vCPU thread runs it once per batch of LAT_BATCH fresh
+ * pages of R1 (vcpu_touch()), and the latency of a batch is the host's
+ * CLOCK_MONOTONIC time of that KVM_RUN, entry to HLT exit: LAT_BATCH
+ * first-touch private faults, each allocating a guest_memfd page.
+ *
+ * A baseline run has nothing else going on.  A loaded run has two more
+ * host threads: one fallocate()s all of R2 in one call (if that ever ends,
+ * it punches R2 and starts again; a signal ends the call when the run
+ * does); the other punches R3, pre-allocated, LAT_PUNCH_SIZE at a time in
+ * a loop, fallocating each chunk back right after so that every punch
+ * frees pages.  Both are in their loops before the vCPU starts.
+ *
+ * The test guest has one CPU for the three threads.  So that a loaded
+ * sample measures waiting on the file rather than the helpers' share of
+ * the CPU, the helpers run at nice LAT_HELPER_NICE and the vCPU thread
+ * sleeps LAT_THINK_US before each batch, in both kinds of run: the
+ * helpers run in those gaps, or while a fault is blocked, which is what is
+ * measured; CFS may still give them a tick of a long batch now and then.
+ *
+ * Every run touches all of R1 in fresh pages (R1 is punched, untimed,
+ * after each run), after an untimed warm-up run that also maps KVM's page
+ * tables over R1.  The runs go baseline, loaded, then loaded, baseline;
+ * each kind's two runs are pooled.  The verdict, chosen before any run, is
+ * loaded max / baseline max, where a stall of a few batches shows and a
+ * median would hide it.  A run stops after LAT_LIMIT_S seconds, which a
+ * kernel that stalls faults for whole fallocate() calls reaches.
+ */
+struct lat_run {
+	struct vcpu *vcpu;
+	int gmem;
+	/* the vCPU thread: stops before its next batch once vcpu_stop is set */
+	atomic_bool vcpu_stop;
+	uint64_t ns[LAT_BATCHES];
+	int n;
+	/* the helpers of a loaded run */
+	pthread_t fallocate_thread, punch_thread;
+	atomic_bool helpers_stop, fallocate_started, punch_started;
+	atomic_bool fallocate_exited;
+	/* each written by its own thread, read once it is joined */
+	unsigned long fallocates, fallocates_done, punches;
+	uint64_t punch_max_ns;
+};
+
+/* Only there so that SIGUSR1 ends a fallocate() with EINTR. */
+static void lat_signal(int sig)
+{
+	(void)sig;
+}
+
+/* A helper gives the CPU to the vCPU thread whenever that can run. */
+static void lat_helper_nice(void)
+{
+	if (setpriority(PRIO_PROCESS, gettid(), LAT_HELPER_NICE))
+		die_errno("setpriority(nice %d)", LAT_HELPER_NICE);
+}
+
+static void *lat_fallocate_thread(void *arg)
+{
+	struct lat_run *r = arg;
+
+	lat_helper_nice();
+	while (!atomic_load(&r->helpers_stop)) {
+		r->fallocates++;
+		atomic_store(&r->fallocate_started, true);
+		if (fallocate(r->gmem, FALLOC_FL_KEEP_SIZE, LAT_R2_OFFSET,
+			      LAT_R2_SIZE) < 0) {
+			if (errno != EINTR)
+				die_errno("fallocate(guest_memfd, R2 [%#llx, +%s))",
+					  (unsigned long long)LAT_R2_OFFSET,
+					  size_str(LAT_R2_SIZE));
+			continue;
+		}
+		r->fallocates_done++;
+		if (!atomic_load(&r->helpers_stop))
+			gmem_punch(r->gmem, LAT_R2_OFFSET, LAT_R2_SIZE);
+	}
+	atomic_store(&r->fallocate_exited, true);
+	return NULL;
+}
+
+static void *lat_punch_thread(void *arg)
+{
+	struct lat_run *r = arg;
+	uint64_t offset = 0, t0, t;
+
+	lat_helper_nice();
+	atomic_store(&r->punch_started, true);
+	while (!atomic_load(&r->helpers_stop)) {
+		t0 = now_ns();
+		gmem_punch(r->gmem, LAT_R3_OFFSET + offset, LAT_PUNCH_SIZE);
+		t = now_ns() - t0;
+		if (t > r->punch_max_ns)
+			r->punch_max_ns = t;
+		r->punches++;
+		gmem_allocate(r->gmem, LAT_R3_OFFSET + offset, LAT_PUNCH_SIZE);
+		offset = (offset + LAT_PUNCH_SIZE) % LAT_R3_SIZE;
+	}
+	return NULL;
+}
+
+static void *lat_vcpu_thread(void *arg)
+{
+	const struct timespec think = { .tv_nsec = LAT_THINK_US * 1000 };
+	struct lat_run *r = arg;
+	uint64_t gpa = TEST_GPA + LAT_R1_OFFSET;
+	int i;
+
+	/*
+	 * The first KVM_RUN from a new thread waits for an RCU grace period,
+	 * as the vCPU's pid changes: untimed, on a page of slot 0.
+	 */
+	vcpu_touch(r->vcpu, LAT_SCRATCH_GPA, LAT_SCRATCH_GPA + PAGE);
+	for (i = 0; i < (int)LAT_BATCHES && !atomic_load(&r->vcpu_stop); i++) {
+		clock_nanosleep(CLOCK_MONOTONIC, 0, &think, NULL);
+		r->ns[i] = vcpu_touch(r->vcpu, gpa, gpa + LAT_BATCH * PAGE);
+		gpa += LAT_BATCH * PAGE;
+	}
+	r->n = i;
+	return NULL;
+}
+
+static pthread_t lat_thread(void *(*fn)(void *), struct lat_run *r)
+{
+	pthread_t t;
+	int e = pthread_create(&t, NULL, fn, r);
+
+	if (e) {
+		errno = e;
+		die_errno("pthread_create");
+	}
+	return t;
+}
+
+static void lat_start_helpers(struct lat_run *r)
+{
+	atomic_store(&r->helpers_stop, false);
+	atomic_store(&r->fallocate_started, false);
+	atomic_store(&r->punch_started, false);
+	atomic_store(&r->fallocate_exited, false);
+	r->fallocates = r->fallocates_done = r->punches = 0;
+	r->punch_max_ns = 0;
+	r->fallocate_thread = lat_thread(lat_fallocate_thread, r);
+	r->punch_thread = lat_thread(lat_punch_thread, r);
+	while (!atomic_load(&r->fallocate_started) ||
+	       !atomic_load(&r->punch_started))
+		usleep(1000);
+	usleep(LAT_SETTLE_US);
+}
+
+static void lat_stop_helpers(struct lat_run *r)
+{
+	atomic_store(&r->helpers_stop, true);
+	/* Again and again, in case one lands just before the call. */
+	while (!atomic_load(&r->fallocate_exited)) {
+		pthread_kill(r->fallocate_thread, SIGUSR1);
+		usleep(10000);
+	}
+	pthread_join(r->fallocate_thread, NULL);
+	pthread_join(r->punch_thread, NULL);
+}
+
+/* The figures of @n samples (ns), which are sorted in place. */
+struct lat_stats {
+	int n;
+	uint64_t min, median, p99, max;
+};
+
+static void lat_stats(struct lat_stats *s, uint64_t *v, int n)
+{
+	if (n < 1)
+		die("no batch of private faults completed");
+	s->n = n;
+	s->median = median(v, n);
+	s->min = v[0];
+	s->max = v[n - 1];
+	/* nearest rank: the sample that 99% of them are at or below */
+	s->p99 = v[(99 * n + 99) / 100 - 1];
+}
+
+static void lat_print(const char *what, const struct lat_stats *s)
+{
+	printf("%s: %d batches, min %llu us, median %llu us, p99 %llu us, max %llu us\n",
+	       what, s->n, (unsigned long long)(s->min / 1000),
+	       (unsigned long long)(s->median / 1000),
+	       (unsigned long long)(s->p99 / 1000),
+	       (unsigned long long)(s->max / 1000));
+}
+
+/*
+ * One run: the vCPU thread touches R1, with the helpers going if @loaded.
+ * Leaves its samples in r->ns and r->n, and R1 punched, R2 empty and R3
+ * allocated, as before the run.
+ */
+static void lat_run(struct lat_run *r, bool loaded, const char *what)
+{
+	uint64_t sorted[LAT_BATCHES], t0, t;
+	struct timespec deadline;
+	struct lat_stats s;
+	bool cut = false;
+	pthread_t vcpu;
+	int e, i, worst = 0;
+
+	if (loaded)
+		lat_start_helpers(r);
+	atomic_store(&r->vcpu_stop, false);
+	t0 = now_ns();
+	vcpu = lat_thread(lat_vcpu_thread, r);
+	clock_gettime(CLOCK_MONOTONIC, &deadline);
+	deadline.tv_sec += LAT_LIMIT_S;
+	e = pthread_clockjoin_np(vcpu, NULL, CLOCK_MONOTONIC, &deadline);
+	if (e == ETIMEDOUT) {
+		cut = true;
+		atomic_store(&r->vcpu_stop, true);
+	} else if (e) {
+		errno = e;
+		die_errno("pthread_clockjoin_np(vCPU thread)");
+	}
+	/* A fault that waits on the helpers completes once they stop. */
+	if (loaded)
+		lat_stop_helpers(r);
+	if (cut)
+		pthread_join(vcpu, NULL);
+	t = now_ns() - t0;
+
+	for (i = 0; i < r->n; i++)
+		if (r->ns[i] > r->ns[worst])
+			worst = i;
+	memcpy(sorted, r->ns, r->n * sizeof(r->ns[0]));
+	lat_stats(&s, sorted, r->n);
+	lat_print(what, &s);
+	printf("  the slowest was batch %d of %d; the run took %.1f s%s\n",
+	       worst + 1, r->n, t / (double)NSEC,
+	       cut ? ", stopped at its time limit" : "");
+	if (loaded)
+		printf("  helpers: fallocate() of R2 %lu started, %lu finished; %lu punches of R3 of %s each, the slowest %.1f ms (wall clock, at nice %d)\n",
+		       r->fallocates, r->fallocates_done, r->punches,
+		       size_str(LAT_PUNCH_SIZE), r->punch_max_ns / 1e6,
+		       LAT_HELPER_NICE);
+
+	gmem_punch(r->gmem, LAT_R1_OFFSET, LAT_R1_SIZE);
+	if (loaded) {
+		gmem_punch(r->gmem, LAT_R2_OFFSET, LAT_R2_SIZE);
+		gmem_allocate(r->gmem, LAT_R3_OFFSET, LAT_R3_SIZE);
+	}
+}
+
+static void bench_fault_latency(void)
+{
+	static uint64_t pool[2][LAT_ROUNDS * LAT_BATCHES];
+	static struct lat_run r;
+	struct sigaction sa = { .sa_handler = lat_signal }, old_sa;
+	const char *const kind[2] = { "baseline", "loaded" };
+	int n[2] = { 0, 0 }, round, i, k;
+	struct lat_stats s[2];
+	struct guest g;
+	uint8_t *shared;
+	char what[64];
+	double ratio;
+
+	printf("== 6. private fault latency while other ranges of the same guest_memfd are fallocated and punched\n");
+	printf("one guest_memfd of %s: R1 [%#llx, +%s) bound at GPA %#llx, PRIVATE; R2 [%#llx, +%s) and R3 [%#llx, +%s) not bound\n",
+	       size_str(LAT_FILE_SIZE), (unsigned long long)LAT_R1_OFFSET,
+	       size_str(LAT_R1_SIZE), (unsigned long long)TEST_GPA,
+	       (unsigned long long)LAT_R2_OFFSET, size_str(LAT_R2_SIZE),
+	       (unsigned long long)LAT_R3_OFFSET, size_str(LAT_R3_SIZE));
+	printf("a sample: one KVM_RUN (host CLOCK_MONOTONIC) in which the guest first-touches %d fresh private pages of R1; %llu batches cover R1; the vCPU thread sleeps %d us before each batch\n",
+	       LAT_BATCH, (unsigned long long)LAT_BATCHES, LAT_THINK_US);
+	printf("loaded: one thread fallocates all of R2 in one call (punch and again if it ends), one punches %s of R3 at a time and fallocates it back, in a loop; both at nice %d\n",
+	       size_str(LAT_PUNCH_SIZE), LAT_HELPER_NICE);
+	printf("an untimed warm-up run, then %d rounds (baseline, loaded; then loaded, baseline), pooled per kind; each run punched afterwards (untimed) and stopped after %d s\n",
+	       LAT_ROUNDS, LAT_LIMIT_S);
+
+	guest_create(&g);
+	r.vcpu = &g.vcpu;
+	r.gmem = gmem_create(g.vm, LAT_FILE_SIZE);
+	shared = anon_map(LAT_R1_SIZE);
+	set_region(g.vm, TEST_SLOT, TEST_GPA, LAT_R1_SIZE, shared, r.gmem,
+		   LAT_R1_OFFSET);
+	set_attrs(g.vm, TEST_GPA, LAT_R1_SIZE, PRIVATE);
+	gmem_allocate(r.gmem, LAT_R3_OFFSET, LAT_R3_SIZE);
+	sigemptyset(&sa.sa_mask);
+	if (sigaction(SIGUSR1, &sa, &old_sa))
+		die_errno("sigaction(SIGUSR1)");
+
+	lat_run(&r, false, "warm-up (not counted)");
+	for (round = 0; round < LAT_ROUNDS; round++) {
+		for (i = 0; i < 2; i++) {
+			k = i ^ (round & 1);
+			snprintf(what, sizeof(what), "round %d %s", round + 1,
+				 kind[k]);
+			lat_run(&r, k, what);
+			memcpy(pool[k] + n[k], r.ns, r.n * sizeof(r.ns[0]));
+			n[k] += r.n;
+		}
+	}
+
+	sigaction(SIGUSR1, &old_sa, NULL);
+	gmem_punch(r.gmem, 0, LAT_FILE_SIZE);
+	close(r.gmem);
+	munmap(shared, LAT_R1_SIZE);
+	guest_destroy(&g);
+
+	for (k = 0; k < 2; k++) {
+		lat_stats(&s[k], pool[k], n[k]);
+		snprintf(what, sizeof(what), "%-8s (%d runs)", kind[k],
+			 LAT_ROUNDS);
+		lat_print(what, &s[k]);
+	}
+	ratio = (double)s[1].max / (double)s[0].max;
+	printf("context: ratio loaded / baseline of the median %.2f, of the p99 %.2f\n",
+	       (double)s[1].median / (double)s[0].median,
+	       (double)s[1].p99 / (double)s[0].p99);
+	printf("ratio loaded / baseline (max batch latency): %.2f  target <= %.1f: %s\n",
+	       ratio, LAT_TARGET, verdict(ratio <= LAT_TARGET));
+	add_result("fault_latency_under_fallocate", s[1].max / 1e3,
+		   s[0].max / 1e3, 0, ratio, 2);
+}
+
 int main(void)
 {
 	uint64_t t0 = now_ns();
@@ -761,6 +1128,7 @@ int main(void)
 	bench_bulk();
 	bench_give_back();
 	bench_convert();
+	bench_fault_latency();
 
 	printf("targets: %d ok, %d MISSED\n", nr_targets - nr_missed, nr_missed);
 	print_results();

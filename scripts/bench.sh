@@ -11,7 +11,7 @@ benches="attrs_bench gmem_bench"
 "$TOP/scripts/build.sh" || exit 1
 mkdir -p "$BUILD/tools" "$BUILD/results"
 for b in $benches; do
-	step "bench-tool-$b" gcc -O2 -Wall -static -isystem "$HDR/include" \
+	step "bench-tool-$b" gcc -O2 -Wall -static -pthread -isystem "$HDR/include" \
 		-o "$BUILD/tools/$b" "$TOP/bench/$b.c"
 done
 # No stale figures from an earlier run if this one never gets to run them.
