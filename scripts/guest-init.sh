@@ -45,14 +45,15 @@ check_dmesg() {
 # changing counters; a blocked one sits in the same kernel stack), with
 # KVM's fault counters of each VM, then kill it.
 dump_stuck() {
+	local name round p th d
 	name=$(basename "$1" | cut -c1-15)
 	for round in 1 2; do
 		echo "# stuck test $1, sample $round:"
 		for p in /proc/[0-9]*; do
 			[ "$(cat "$p/comm" 2>/dev/null)" = "$name" ] || continue
-			for t in "$p"/task/*; do
-				echo "# thread $(basename "$t"): $(cut -d' ' -f3 "$t/stat" 2>/dev/null) wchan=$(cat "$t/wchan" 2>/dev/null)"
-				sed 's/^/#   /' "$t/stack" 2>/dev/null
+			for th in "$p"/task/*; do
+				echo "# thread $(basename "$th"): $(cut -d' ' -f3 "$th/stat" 2>/dev/null) wchan=$(cat "$th/wchan" 2>/dev/null)"
+				sed 's/^/#   /' "$th/stack" 2>/dev/null
 			done
 		done
 		for d in /sys/kernel/debug/kvm/*-*/; do
