@@ -8,4 +8,4 @@ list=$(sed 's/#.*//' "$TOP/tests/two-cpus.txt" | awk 'NF { print $1 }')
 for t in $list; do
 	[ -x "$KSFT/$t" ] || die "selftest $t did not build (see $BUILD/log/selftests.log)"
 done
-QEMU_SMP=2 exec "$TOP/scripts/boot.sh" races "${TEST_TIMEOUT:-180}" $list
+QEMU_SMP=2 exec "$TOP/scripts/boot.sh" races "${TEST_TIMEOUT:-300}" $list

@@ -15,4 +15,4 @@ fi
 for t in $list; do
 	[ -x "$KSFT/$t" ] || die "selftest $t did not build (see $BUILD/log/selftests.log); fix it, or list it in tests/excluded.txt with the reason"
 done
-exec "$TOP/scripts/boot.sh" "${RESULTS_NAME:-check}" "${TEST_TIMEOUT:-180}" $list
+exec "$TOP/scripts/boot.sh" "${RESULTS_NAME:-check}" "${TEST_TIMEOUT:-300}" $list
