@@ -130,6 +130,18 @@ static inline uint64_t median(uint64_t *v, int n)
 	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
+/*
+ * The quartiles of @v, sorted (median() sorts): the nearest-rank values at a
+ * quarter and three quarters.  Their difference, the interquartile range,
+ * is the spread printed beside a median.
+ */
+static UNUSED void quartiles(const uint64_t *v, int n, uint64_t *q1,
+			     uint64_t *q3)
+{
+	*q1 = v[(n - 1) / 4];
+	*q3 = v[(3 * (n - 1) + 3) / 4];
+}
+
 static UNUSED const char *size_str(uint64_t bytes)
 {
 	static char buf[4][32];

@@ -6,7 +6,8 @@
  *  1. Fault-in throughput of fresh private pages (guest_memfd) against
  *     fresh shared pages (anonymous userspace_addr) of the same memslot.
  *  2. The cost of punching one page, and of converting one page between
- *     private and shared, with the file bound through 1 and 512 memslots.
+ *     private and shared, with the file bound through 1 and 512 memslots;
+ *     and of punching one mapped page and allocating it again.
  *  3. fallocate of 512 MiB of guest_memfd against memset of 512 MiB of
  *     fresh anonymous memory.
  *  4. Punching a hole over all of 512 MiB gives every page back (MemFree,
@@ -52,12 +53,19 @@
 #define ONE_OFFSET	(255 * PART_SIZE + 7 * PAGE)
 #define ONE_ITERS	101
 #define ONE_TARGET	1.2
+/*
+ * Punch one mapped page and allocate it again: upstream 6.12 took 13.6 us on
+ * a production kernel under QEMU TCG (a figure to compare with, measured on
+ * another run of this kind of machine, not a target).
+ */
+#define REALLOC_UPSTREAM 13.6
 
 /* Parts 3 and 4. */
 #define BULK_SIZE	(512 * MiB)
 #define BULK_WARMUP	(32 * MiB)
-#define BULK_REPS	3
-#define BULK_TARGET	1.0
+#define BULK_REPS	5
+/* fallocate at least 10 times as fast as memset (upstream 6.12: 14.6). */
+#define BULK_TARGET	0.1
 #define GIVE_BACK_TARGET 0.01
 
 /* Part 5: the guest's size G. */
@@ -108,6 +116,7 @@ static const struct metric gmem_metrics[] = {
 	{ "punch_512_vs_1", "ns", TARGET("<=", ONE_TARGET) },
 	{ "to_shared_512_vs_1", "ns", TARGET("<=", ONE_TARGET) },
 	{ "to_private_512_vs_1", "ns", TARGET("<=", ONE_TARGET) },
+	{ "punch_realloc_4k", "us", TARGET("~", REALLOC_UPSTREAM) },
 	{ "fallocate_vs_memset", "ms", TARGET("<=", BULK_TARGET) },
 	{ "punch_gives_back", "kB", TARGET("<=", GIVE_BACK_TARGET) },
 	{ "convert_footprint", "MiB", TARGET("<=", CONV_TARGET) },
@@ -450,30 +459,39 @@ static void bench_fault(void)
 	add_result("fault_private_vs_shared", rate[0], rate[1], 0, ratio, 2);
 }
 
-/* The three timed operations of part 2. */
-enum { OP_PUNCH, OP_TO_SHARED, OP_TO_PRIVATE, NR_OPS };
+/*
+ * The timed operations of part 2; the last one, punch and allocate again, is
+ * not compared between the two cases.
+ */
+enum { OP_PUNCH, OP_TO_SHARED, OP_TO_PRIVATE, NR_CMP_OPS,
+       OP_REALLOC = NR_CMP_OPS, NR_OPS };
 
 static const char *const op_name[NR_OPS] = {
 	"punch 4KiB", "convert to shared", "convert to private",
+	"punch + reallocate",
 };
-static const char *const op_metric[NR_OPS] = {
+static const char *const op_metric[NR_CMP_OPS] = {
 	"punch_512_vs_1", "to_shared_512_vs_1", "to_private_512_vs_1",
 };
 
 /*
  * One round on one page that the guest has mapped, for each operation:
- * allocate (untimed), map private, punch (timed); map private again, set
- * shared (timed); map shared, set private (timed).
+ * allocate (untimed), map private, punch (timed) and allocate again (timed
+ * with the punch as OP_REALLOC); map private again, set shared (timed); map
+ * shared, set private (timed).
  */
 static void one_page_round(struct guest *g, struct region *r, uint64_t ns[NR_OPS])
 {
-	uint64_t gpa = TEST_GPA + ONE_OFFSET, t0;
+	uint64_t gpa = TEST_GPA + ONE_OFFSET, t0, t1;
 
 	gmem_allocate(r->gmem, ONE_OFFSET, PAGE);
 	vcpu_touch(&g->vcpu, gpa, gpa + PAGE);
 	t0 = now_ns();
 	gmem_punch(r->gmem, ONE_OFFSET, PAGE);
-	ns[OP_PUNCH] = now_ns() - t0;
+	t1 = now_ns();
+	gmem_allocate(r->gmem, ONE_OFFSET, PAGE);
+	ns[OP_PUNCH] = t1 - t0;
+	ns[OP_REALLOC] = now_ns() - t0;
 
 	vcpu_touch(&g->vcpu, gpa, gpa + PAGE);
 	t0 = now_ns();
@@ -517,7 +535,7 @@ static void bench_one_page(void)
 	       (unsigned long long)ONE_OFFSET,
 	       (unsigned long long)(TEST_GPA + ONE_OFFSET),
 	       (int)(ONE_OFFSET / PART_SIZE) + 1, NR_PARTS);
-	printf("each round: fallocate the page (untimed), guest maps it private, punch (timed); guest maps it private, set shared (timed); guest maps it shared, set private (timed)\n");
+	printf("each round: fallocate the page (untimed), guest maps it private, punch (timed) and fallocate it again (timed with the punch: punch + reallocate); guest maps it private, set shared (timed); guest maps it shared, set private (timed)\n");
 	printf("%d rounds per case, cases alternating, after one untimed round each\n",
 	       ONE_ITERS);
 
@@ -538,11 +556,24 @@ static void bench_one_page(void)
 
 	for (op = 0; op < NR_OPS; op++) {
 		for (c = 0; c < 2; c++) {
+			uint64_t q1, q3;
+
 			med[c][op] = median(t[c][op], ONE_ITERS);
-			printf("%-18s %3d memslot%s: median %8llu ns  min %8llu ns\n",
+			quartiles(t[c][op], ONE_ITERS, &q1, &q3);
+			printf("%-18s %3d memslot%s: median %8llu ns  min %8llu ns  IQR %llu ns (%llu..%llu)  n %d\n",
 			       op_name[op], slots[c], c ? "s" : " ",
 			       (unsigned long long)med[c][op],
-			       (unsigned long long)t[c][op][0]);
+			       (unsigned long long)t[c][op][0],
+			       (unsigned long long)(q3 - q1),
+			       (unsigned long long)q1,
+			       (unsigned long long)q3, ONE_ITERS);
+		}
+		if (op == OP_REALLOC) {
+			printf("%-18s   1 memslot : median %.1f us; upstream 6.12 took %.1f us on another run of this kind of machine (a figure to compare with, not a target)\n",
+			       op_name[op], med[0][op] / 1e3, REALLOC_UPSTREAM);
+			add_result("punch_realloc_4k", med[0][op] / 1e3, NO_REF,
+				   1, NO_REF, 2);
+			continue;
 		}
 		ratio = (double)med[1][op] / (double)med[0][op];
 		printf("%-18s ratio %d / 1 memslots (medians): %.2f  target <= %.1f: %s\n",
@@ -611,17 +642,24 @@ static void bench_bulk(void)
 	}
 	close(vm);
 	for (k = 0; k < 2; k++) {
+		uint64_t q1, q3;
+
 		med[k] = median(t[k], BULK_REPS);
-		printf("%-9s: median %llu ms (%llu ns per 4KiB page)  min %llu ms\n",
+		quartiles(t[k], BULK_REPS, &q1, &q3);
+		printf("%-9s: median %llu ms (%.0f MiB/s, %llu ns per 4KiB page)  min %llu ms  IQR %llu ms (%llu..%llu)  n %d\n",
 		       bulk_name[k], (unsigned long long)(med[k] / 1000000),
+		       mib(BULK_SIZE) * NSEC / med[k],
 		       (unsigned long long)(med[k] / (BULK_SIZE / PAGE)),
-		       (unsigned long long)(t[k][0] / 1000000));
+		       (unsigned long long)(t[k][0] / 1000000),
+		       (unsigned long long)((q3 - q1) / 1000000),
+		       (unsigned long long)(q1 / 1000000),
+		       (unsigned long long)(q3 / 1000000), BULK_REPS);
 	}
 	ratio = (double)med[0] / (double)med[1];
-	printf("ratio fallocate / memset (time, medians): %.2f  target <= %.1f: %s\n",
-	       ratio, BULK_TARGET, verdict(ratio <= BULK_TARGET));
+	printf("ratio fallocate / memset (time, medians): %.3f (fallocate %.1fx as fast)  target <= %.1f: %s\n",
+	       ratio, 1 / ratio, BULK_TARGET, verdict(ratio <= BULK_TARGET));
 	add_result("fallocate_vs_memset", med[0] / 1e6, med[1] / 1e6, 0,
-		   ratio, 2);
+		   ratio, 3);
 }
 
 /* 4. Punching all of a file gives its memory back. */

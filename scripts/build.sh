@@ -1,6 +1,7 @@
 #!/bin/bash
 # Build the test kernel (out of tree, with ccache), install its uapi headers
-# and build its KVM selftests against them.
+# and build its KVM selftests against them.  --kernel-only: the kernel and
+# the headers, not the selftests (the bench kernel, in its own $OBJ).
 . "$(dirname "$0")/lib.sh"
 
 base_rev >/dev/null || die "no kernel tree in $SRC; run 'make apply' first"
@@ -9,6 +10,7 @@ kmake() { make -C "$SRC" O="$OBJ" CC="ccache gcc" HOSTCC="ccache gcc" -j"$NPROC"
 step config "$TOP/scripts/config.sh"
 step kernel kmake bzImage
 step headers kmake headers_install INSTALL_HDR_PATH="$HDR"
+[ "${1:-}" = --kernel-only ] && exit 0
 
 kvm=$SRC/tools/testing/selftests/kvm
 # -k: a test that does not build is reported by check.sh, not fatal here
