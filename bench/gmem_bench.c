@@ -17,6 +17,7 @@
  *  6. The latency of private faults while other threads fallocate() and
  *     punch holes in other ranges of the same guest_memfd.
  *
+ * With arguments, only the parts they number run (gmem_bench 2 3).
  * Only raw ioctls on /dev/kvm, and fallocate/madvise/mincore on the memory.
  * Exits 0 on success, 4 (SKIP) if KVM lacks KVM_X86_SW_PROTECTED_VM or
  * KVM_CAP_GUEST_MEMFD, 1 on any error.  The numbers that older headers lack
@@ -1148,10 +1149,28 @@ static void bench_fault_latency(void)
 		   s[0].max / 1e3, 0, ratio, 2);
 }
 
-int main(void)
+/* Runs every part, or those whose numbers are given (gmem_bench 2 3). */
+int main(int argc, char *argv[])
 {
+	static void (*const parts[])(void) = {
+		bench_fault, bench_one_page, bench_bulk, bench_give_back,
+		bench_convert, bench_fault_latency,
+	};
+	const int nr_parts = sizeof(parts) / sizeof(parts[0]);
 	uint64_t t0 = now_ns();
-	int gmem;
+	bool run[16] = { false };
+	int gmem, i;
+
+	for (i = 1; i < argc; i++) {
+		int n = atoi(argv[i]);
+
+		if (n < 1 || n > nr_parts) {
+			fprintf(stderr, "usage: %s [PART...] (parts 1 to %d)\n",
+				argv[0], nr_parts);
+			return 2;
+		}
+		run[n - 1] = true;
+	}
 
 	bench_start("gmem_bench", gmem_metrics);
 	gmem = ioctl(kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_GUEST_MEMFD);
@@ -1161,12 +1180,9 @@ int main(void)
 		skip("/dev/kvm lacks KVM_CAP_GUEST_MEMFD (%d)", gmem);
 	require_private_attrs();
 
-	bench_fault();
-	bench_one_page();
-	bench_bulk();
-	bench_give_back();
-	bench_convert();
-	bench_fault_latency();
+	for (i = 0; i < nr_parts; i++)
+		if (argc == 1 || run[i])
+			parts[i]();
 
 	printf("targets: %d ok, %d MISSED\n", nr_targets - nr_missed, nr_missed);
 	print_results();
