@@ -79,6 +79,17 @@ while [ $i -lt $n ]; do
 	wait $pid
 	rc=$?
 	echo "stress run $i/$n: exit $rc after $(($(date +%s) - t0))s"
-	[ $rc = 0 ] || { tail -n 30 /tmp/stress.out; exit 1; }
+	if [ $rc != 0 ]; then
+		tail -n 30 /tmp/stress.out
+		# The test's watchdog prints the registers of a vCPU stuck in
+		# KVM_RUN: name the host symbol of an upper-half RIP.
+		rip=$(grep -o 'rip 0xffff[0-9a-f]*' /tmp/stress.out | head -n 1 | sed 's/rip 0x//')
+		if [ -n "$rip" ]; then
+			echo "# host symbol at or below the vCPU's RIP $rip:"
+			awk -v r="$rip" '{ if (length($1) == length(r) && $1 <= r && $1 > best) { best = $1; line = $0 } }
+				END { print "#   " line }' /proc/kallsyms
+		fi
+		exit 1
+	fi
 done
 echo "stress loop: $n runs of ${s}s passed"
