@@ -4,7 +4,7 @@
 SHELL := /bin/bash
 S := scripts
 
-.PHONY: all help deps base apply export status build run bench check races reliability check-base hygiene deb deb-check clean clean-tree
+.PHONY: all help deps base apply export status update-check build run bench check races reliability check-base hygiene deb deb-check clean clean-tree
 all: check
 
 help:		## list the targets
@@ -20,6 +20,8 @@ export:		## write build/linux's commits back into patches/
 	@$(S)/export.sh
 status:		## list work in build/linux that patches/ lacks; non-zero if any
 	@$(S)/status.sh
+update-check:	## does Debian's mirror have a newer linux-source-6.1 than base.pin, and does the series apply to it with zero fuzz?
+	@$(S)/update-check.sh
 build:		## build the test kernel and its KVM selftests
 	@$(S)/ensure.sh && $(S)/build.sh
 run:		## build the patched kernel, boot it under QEMU, run the smoke check

@@ -33,4 +33,8 @@ if [ "$head" != "$synced" ]; then
 	fi
 fi
 [ $rc = 0 ] && echo "nothing unexported: $SRC matches patches/"
+# What the last 'make update-check' found, if the mirror had a newer base.
+if [ -f "$BUILD/update-check.txt" ] && ! grep -q 'is the newest' "$BUILD/update-check.txt"; then
+	echo "notice: $(head -n 1 "$BUILD/update-check.txt")"
+fi
 exit $rc
