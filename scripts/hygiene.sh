@@ -42,8 +42,7 @@ for c in $commits; do
 	echo "=== $name"
 	git -C "$wt" checkout -q -f --detach "$c^" || die "cannot check out $c^"
 	out=$(cd "$wt" && patch -p1 -F0 -f --dry-run <"$p" 2>&1)
-	# patch's own words, not file names (a file may be called *fuzz*).
-	if [ $? != 0 ] || echo "$out" | grep -qE '\(offset -?[0-9]+ lines?\)|with fuzz [0-9]|FAILED|malformed'; then
+	if [ $? != 0 ] || ! patch_output_clean "$out"; then
 		echo "$out" | sed 's/^/    /'
 		echo "FAIL $name: does not apply with zero fuzz and offset"
 		fail=1

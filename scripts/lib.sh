@@ -59,6 +59,13 @@ base_rev() {
 }
 
 # The series files in patches/, in order (the cover letter is not one).
+# patch_output_clean OUTPUT: whether GNU patch's OUTPUT reports no offset,
+# fuzz, failed hunk or malformed patch (its own words, not file names: a
+# file may be called *fuzz*).
+patch_output_clean() {
+	! echo "$1" | grep -qE '\(offset -?[0-9]+ lines?\)|with fuzz [0-9]|FAILED|malformed'
+}
+
 series_files() {
 	ls "$PATCHES"/[0-9][0-9][0-9][0-9]-*.patch 2>/dev/null | grep -v '/0000-cover-letter\.patch$'
 }

@@ -52,7 +52,7 @@ rc=0
 for p in $(series_files); do
 	n=$((n + 1))
 	res=$(cd "$tmp/tree" && patch -p1 -F0 -f <"$p" 2>&1)
-	if [ $? != 0 ] || echo "$res" | grep -qE '\(offset -?[0-9]+ lines?\)|with fuzz [0-9]|FAILED|malformed'; then
+	if [ $? != 0 ] || ! patch_output_clean "$res"; then
 		echo "$res" | grep -E 'offset|fuzz|FAILED|malformed' | head -n 5 | sed 's/^/    /'
 		verdict="does not apply: $(basename "$p") is the first patch that fails"
 		rc=1

@@ -5,6 +5,11 @@
 # second apart, with a second of KVM's tracepoints, and it is killed.
 # Usage: stress-loop.sh N S [trace]
 n=${1:-20} s=${2:-45} i=0 trace=${3:-}
+# The host symbol at or below the address $1 (hex, no 0x), from kallsyms.
+host_symbol() {
+	awk -v r="$1" '{ if (length($1) == length(r) && $1 <= r && $1 > best) { best = $1; line = $0 } }
+		END { print "#   " line }' /proc/kallsyms
+}
 dump() {
 	for round in 1 2; do
 		echo "# stalled stress run, sample $round"
@@ -41,8 +46,7 @@ dump() {
 	rip=$(grep -v '^#' $t/trace | grep -o 'kvm_exit: .* rip 0xffff[0-9a-f]*' | head -n 1 | sed 's/.*rip 0x//')
 	if [ -n "$rip" ]; then
 		echo "# an upper-half guest RIP, $rip; the host symbol at or below it:"
-		awk -v r="$rip" '{ if (length($1) == length(r) && $1 <= r && $1 > best) { best = $1; line = $0 } }
-			END { print "#   " line }' /proc/kallsyms
+		host_symbol "$rip"
 	fi
 }
 # With "trace": trace KVM's exits, entries, faults, exits to userspace and
@@ -86,8 +90,7 @@ while [ $i -lt $n ]; do
 		rip=$(grep -o 'rip 0xffff[0-9a-f]*' /tmp/stress.out | head -n 1 | sed 's/rip 0x//')
 		if [ -n "$rip" ]; then
 			echo "# host symbol at or below the vCPU's RIP $rip:"
-			awk -v r="$rip" '{ if (length($1) == length(r) && $1 <= r && $1 > best) { best = $1; line = $0 } }
-				END { print "#   " line }' /proc/kallsyms
+			host_symbol "$rip"
 		fi
 		exit 1
 	fi
