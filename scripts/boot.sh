@@ -31,7 +31,26 @@ t0=$(date +%s)
 # la57=off: with 5-level paging, 6.1 can take a KASAN "wild-memory-access"
 # splat in an interrupt that arrives while identify_cpu() has the boot CPU's
 # feature bits cleared (seen at random early in boot under TCG).
-qemu-system-x86_64 -accel tcg -cpu max,la57=off -smp "${QEMU_SMP:-1}" -m "${QEMU_MEM:-4G}" \
+# Two NUMA nodes by default (QEMU_NUMA=1: one), the guest's memory split
+# evenly between them and every vCPU on node 0, so that tests of NUMA
+# placement (guest_memfd_numa_test) have a second node to place memory on.
+smp=${QEMU_SMP:-1} mem=${QEMU_MEM:-4G} nodes=${QEMU_NUMA:-2}
+case $mem in
+*G) mem_mb=$((${mem%G} * 1024)) ;;
+*M) mem_mb=${mem%M} ;;
+*) die "QEMU_MEM=$mem: give it in M or G" ;;
+esac
+numa=()
+if [ "$nodes" -gt 1 ]; then
+	for ((n = 0; n < nodes; n++)); do
+		cpus=
+		[ $n = 0 ] && cpus=",cpus=0-$((smp - 1))"
+		numa+=(-object "memory-backend-ram,id=ram$n,size=$((mem_mb / nodes))M"
+		       -numa "node,nodeid=$n,memdev=ram$n$cpus")
+	done
+	mem=$((mem_mb / nodes * nodes))M
+fi
+qemu-system-x86_64 -accel tcg -cpu max,la57=off -smp "$smp" -m "$mem" "${numa[@]}" \
 	-nodefaults -display none -no-reboot -serial "file:$raw" -monitor none \
 	-kernel "$OBJ/arch/x86/boot/bzImage" -initrd "$img" \
 	-append "console=ttyS0 loglevel=1 panic=-1 no_timer_check ${KERNEL_CMDLINE:-}" \
