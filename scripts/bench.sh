@@ -1,6 +1,6 @@
 #!/bin/bash
 # make bench: build the patched kernel, boot it once and run the benchmarks
-# of bench/: attrs_bench (KVM_SET_MEMORY_ATTRIBUTES) and gmem_bench
+# of bench/: attrs_bench (KVM_SET_MEMORY_ATTRIBUTES), gmem_bench and ram_bench
 # (guest_memfd); print their output and keep it in $BUILD/results/bench.txt,
 # then the table of their results (scripts/bench-report.sh).
 #
@@ -10,7 +10,7 @@
 # BENCH_KERNEL=debug: the test kernel itself ($BUILD/obj).
 . "$(dirname "$0")/lib.sh"
 
-benches="attrs_bench gmem_bench"
+benches="attrs_bench gmem_bench ram_bench"
 
 "$TOP/scripts/ensure.sh" || exit 1
 case ${BENCH_KERNEL:=production} in

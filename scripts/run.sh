@@ -1,7 +1,9 @@
 #!/bin/bash
 # make run: build the patched kernel and the reference VMM (vmm/, against the
-# series' uapi headers), boot the kernel under QEMU and run the VMM with its
-# defaults; exit 0 when it passes.  VMM_ARGS passes options to it.
+# series' uapi headers), boot the kernel under QEMU and run the VMM twice:
+# with its defaults (--ram=convert), then with --ram=gmem (all of a default
+# VM's RAM in one host-mappable guest_memfd); exit 0 when both pass.
+# VMM_ARGS passes options to both runs (the second adds --ram=gmem after them).
 . "$(dirname "$0")/lib.sh"
 
 "$TOP/scripts/ensure.sh" || exit 1
@@ -16,7 +18,11 @@ if [ -n "${VMM_ARGS:-}" ]; then
 	prog="gmem-vmm-args.sh" EXTRA=gmem-vmm
 	export EXTRA
 fi
-"$TOP/scripts/boot.sh" run 600 kvm-caps $prog
+# The second run, --ram=gmem, through a wrapper; gmem-vmm itself is packed
+# as a program above or, with VMM_ARGS, as EXTRA.
+printf '#!/bin/sh\nexec ./gmem-vmm %s --ram=gmem\n' "${VMM_ARGS:-}" >"$BUILD/tools/gmem-vmm-gmem.sh"
+chmod +x "$BUILD/tools/gmem-vmm-gmem.sh"
+"$TOP/scripts/boot.sh" run 600 kvm-caps $prog gmem-vmm-gmem.sh
 rc=$?
 sed -n '/^# running /,/^# [^ ]*: exit/p' "$BUILD/results/run.ktap" | sed 's/^# //'
 exit $rc

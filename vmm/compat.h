@@ -22,6 +22,9 @@
 #ifndef KVM_CAP_VM_TYPES
 #define KVM_CAP_VM_TYPES		235
 #endif
+#ifndef KVM_X86_DEFAULT_VM
+#define KVM_X86_DEFAULT_VM		0
+#endif
 #ifndef KVM_X86_SW_PROTECTED_VM
 #define KVM_X86_SW_PROTECTED_VM		1
 #endif
@@ -65,6 +68,28 @@ struct kvm_create_guest_memfd {
 };
 #define KVM_CREATE_GUEST_MEMFD \
 	_IOWR(KVMIO, 0xd4, struct kvm_create_guest_memfd)
+#endif
+
+#ifndef KVM_CAP_PRE_FAULT_MEMORY
+#define KVM_CAP_PRE_FAULT_MEMORY	236
+#endif
+#ifndef KVM_CAP_GUEST_MEMFD_FLAGS
+#define KVM_CAP_GUEST_MEMFD_FLAGS	244
+#endif
+#ifndef GUEST_MEMFD_FLAG_MMAP
+#define GUEST_MEMFD_FLAG_MMAP		(1ULL << 0)
+#define GUEST_MEMFD_FLAG_INIT_SHARED	(1ULL << 1)
+#endif
+
+#ifndef KVM_PRE_FAULT_MEMORY
+struct kvm_pre_fault_memory {
+	__u64 gpa;
+	__u64 size;
+	__u64 flags;
+	__u64 padding[5];
+};
+#define KVM_PRE_FAULT_MEMORY \
+	_IOWR(KVMIO, 0xd5, struct kvm_pre_fault_memory)
 #endif
 
 /* The memory fault exit, as copied out of struct kvm_run. */

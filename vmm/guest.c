@@ -4,14 +4,19 @@
  * on its own part of the data region.  The VMM enters _start in long mode
  * with paging on, the stack set and the System V argument registers
  * holding guest_main()'s arguments: the part (base gpa and size, a multiple
- * of two pages), the number of rounds and the vCPU's mailbox.
+ * of two pages), the number of rounds, the vCPU's mailbox and the RAM mode.
  *
- * Each round converts one half of the part to shared and back to private
- * with KVM_HC_MAP_GPA_RANGE, checking on the way that
+ * RAM_CONVERT: each round converts one half of the part to shared and back
+ * to private with KVM_HC_MAP_GPA_RANGE, checking on the way that
  * - private data survives the conversion of the other half;
  * - memory reads as zeros right after each conversion, as the VMM freed
  *   the side the range left (guest_memfd hole, discarded memfd page);
  * - the VMM sees what the guest writes to shared memory and vice versa.
+ *
+ * RAM_GMEM: all memory is shared and nothing is converted.  The guest
+ * checks what the VMM wrote into its part before the run; in each round it
+ * writes its own data into the part, checks it, and, but in the last round,
+ * checks the data the VMM then writes over it.
  */
 #include <stdbool.h>
 #include <stdint.h>
@@ -119,13 +124,40 @@ static void check(struct guest *g, enum guest_check what, uint64_t gpa,
 	}
 }
 
+/*
+ * RAM_GMEM: the VMM reads and writes the part through its mapping of the
+ * guest_memfd, the same memory the guest sees.  It leaves the guest's data
+ * of the last round in place, to check it once the vCPUs have stopped.
+ */
+static void guest_gmem(struct guest *g, uint64_t base, uint64_t size,
+		       uint64_t rounds)
+{
+	check(g, CHECK_HOST, base, size, KIND_SHARED_HOST, 0);
+	report(EV_START);
+
+	for (g->round = 1; g->round <= rounds; g->round++) {
+		fill(base, size, KIND_SHARED_GUEST, g->round);
+		check(g, CHECK_OWN, base, size, KIND_SHARED_GUEST, g->round);
+		report(EV_SHARED);
+		if (g->round < rounds)
+			check(g, CHECK_HOST, base, size, KIND_SHARED_HOST,
+			      g->round);
+	}
+	report(EV_DONE);
+}
+
 void guest_main(uint64_t base, uint64_t size, uint64_t rounds,
-		volatile struct guest_mailbox *mb)
+		volatile struct guest_mailbox *mb, uint64_t mode)
 {
 	struct guest g = { .mb = mb, .amd = cpu_is_amd() };
 	uint64_t half = size / 2;
 	/* The round whose private data each half holds. */
 	uint64_t written[2] = { 0, 0 };
+
+	if (mode == RAM_GMEM) {
+		guest_gmem(&g, base, size, rounds);
+		return;
+	}
 
 	map_gpa_range(&g, base, size, true);
 	check(&g, CHECK_ZERO, base, size, 0, 0);

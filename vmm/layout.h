@@ -7,12 +7,21 @@
  * Guest physical memory is two regions:
  *
  *   [0, LOW_SIZE)           the low region: mailboxes, GDT, page tables,
- *                           guest code and stacks.  A plain memslot: it is
- *                           shared for the whole life of the VM.
- *   [DATA_GPA, RAM size)    the data region: a memslot backed by a
- *                           guest_memfd (private side) and a memfd (shared
- *                           side).  Each vCPU owns one part of it and
- *                           converts halves of its part back and forth.
+ *                           guest code and stacks.  Shared for the whole
+ *                           life of the VM.
+ *   [DATA_GPA, RAM size)    the data region.  Each vCPU owns one part of it.
+ *
+ * What backs them depends on the RAM mode (enum ram_mode):
+ *
+ *   RAM_CONVERT  a KVM_X86_SW_PROTECTED_VM.  The low region is a plain
+ *                memslot on a memfd; the data region is a memslot backed by
+ *                a guest_memfd (private side) and a memfd (shared side), and
+ *                each vCPU converts halves of its part back and forth.
+ *   RAM_GMEM     a KVM_X86_DEFAULT_VM whose whole RAM is one host-mappable
+ *                guest_memfd, the low region at offset 0 and the data region
+ *                after it, each bound by a guest_memfd-only memslot.  All of
+ *                it is shared; each vCPU exchanges data with the VMM in its
+ *                part, without conversions.
  *
  * The guest runs in 64-bit mode on identity page tables made of 2 MiB pages
  * that the VMM writes before the first KVM_RUN.
@@ -42,9 +51,18 @@
 #ifndef __ASSEMBLER__
 #include <stdint.h>
 
+/* How guest RAM is backed, and what the guest does with it. */
+enum ram_mode {
+	RAM_CONVERT,	/* guest_memfd + memfd, converted by the guest */
+	RAM_GMEM,	/* one host-mappable guest_memfd, all shared */
+};
+
 /*
  * Events, in the order each vCPU reports them: START once, then SHARED
  * and PRIVATE once per round, then DONE.  FAIL can come at any time.
+ * RAM_GMEM has no PRIVATE: there, START says that the vCPU's part holds
+ * what the VMM wrote into it before the run, and SHARED that all of the
+ * part holds the vCPU's data of the round.
  */
 enum guest_event {
 	EV_START = 1,	/* my part is private and holds round 0's data */
@@ -60,6 +78,7 @@ enum guest_check {
 	CHECK_PRIVATE,		/* private data did not survive */
 	CHECK_ZERO,		/* a freshly converted page was not zero */
 	CHECK_HOST,		/* the host's write to shared memory is not seen */
+	CHECK_OWN,		/* the guest's own write did not read back */
 };
 
 /* One per vCPU at MAILBOX_GPA, written by the guest before it reports. */

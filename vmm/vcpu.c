@@ -2,7 +2,8 @@
 /*
  * vCPUs: each starts in 64-bit mode at the guest's entry point and runs in
  * a thread of its own, which handles all of its exits: the conversions its
- * guest asks for, the guest's reports, and the rendezvous with the others.
+ * guest asks for (RAM_CONVERT only), the guest's reports, and the rendezvous
+ * with the others.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -99,6 +100,7 @@ static void vcpu_set_entry(struct vcpu *vcpu)
 		.rsi = vcpu->vm->part_size,
 		.rdx = vcpu->vm->rounds,
 		.rcx = MAILBOX_GPA + vcpu->id * sizeof(struct guest_mailbox),
+		.r8 = vcpu->vm->mode,
 	};
 
 	if (ioctl(vcpu->fd, KVM_SET_REGS, &regs))
@@ -181,7 +183,9 @@ static bool handle_hypercall(struct vcpu *vcpu)
 	bool private = run->hypercall.args[2] & KVM_MAP_GPA_RANGE_ENCRYPTED;
 	uint64_t size = npages * GUEST_PAGE_SIZE;
 
-	if (run->hypercall.nr != KVM_HC_MAP_GPA_RANGE)
+	/* RAM_GMEM does not enable the exit: KVM handles every hypercall. */
+	if (run->hypercall.nr != KVM_HC_MAP_GPA_RANGE ||
+	    vcpu->vm->mode == RAM_GMEM)
 		return vcpu_fail(vcpu, "unexpected hypercall %llu",
 				 (unsigned long long)run->hypercall.nr);
 	if (npages > UINT64_MAX / GUEST_PAGE_SIZE ||
@@ -202,7 +206,8 @@ static bool handle_hypercall(struct vcpu *vcpu)
  * the access wanted.  On KVM_X86_SW_PROTECTED_VM the kind of an access
  * follows the attributes, so this happens only when no memory of that kind
  * exists; converting to what the page already is cannot help, and a second
- * fault on the same page means exactly that.
+ * fault on the same page means exactly that.  In RAM_GMEM nothing converts:
+ * the guest_memfd failed to serve the access (no memory, say).
  */
 static bool handle_memory_fault(struct vcpu *vcpu)
 {
@@ -210,6 +215,11 @@ static bool handle_memory_fault(struct vcpu *vcpu)
 	bool private = fault.flags & KVM_MEMORY_EXIT_FLAG_PRIVATE;
 	const char *kind = private ? "private" : "shared";
 	uint64_t gpa = fault.gpa, size = fault.size;
+
+	if (vcpu->vm->mode == RAM_GMEM)
+		return vcpu_fail(vcpu, "KVM_EXIT_MEMORY_FAULT on %s gpa 0x%" PRIx64
+				 " (%" PRIu64 " bytes): the guest_memfd could "
+				 "not serve it", kind, gpa, size);
 
 	if (vcpu->faulted && vcpu->fault_gpa == gpa)
 		return vcpu_fail(vcpu, "KVM_EXIT_MEMORY_FAULT again on %s gpa 0x%"
@@ -225,19 +235,17 @@ static bool handle_memory_fault(struct vcpu *vcpu)
 }
 
 /*
- * The guest wrote its shared data into the range it shared: check it from
- * the host's side, then overwrite it with the host's for the guest to find.
+ * The guest wrote its shared data into [@start, @start + @size): check it
+ * from the host's side, then, if @reply, overwrite it with the host's for
+ * the guest to find.
  */
-static bool host_check_shared(struct vcpu *vcpu)
+static bool host_check_shared(struct vcpu *vcpu, uint64_t start,
+			      uint64_t size, bool reply)
 {
-	uint64_t end = vcpu->shared_gpa + vcpu->shared_size;
 	volatile uint64_t *hva;
 	uint64_t gpa, want;
 
-	if (!vcpu->shared_size)
-		return vcpu_fail(vcpu, "round %u: shared data reported, but no "
-				 "range is shared", vcpu->round);
-	for (gpa = vcpu->shared_gpa; gpa < end; gpa += 8) {
+	for (gpa = start; gpa < start + size; gpa += 8) {
 		hva = vm_shared_hva(vcpu->vm, gpa);
 		want = pattern(KIND_SHARED_GUEST, vcpu->round, gpa);
 		if (*hva != want)
@@ -245,9 +253,29 @@ static bool host_check_shared(struct vcpu *vcpu)
 					 " at shared gpa 0x%" PRIx64 ", the guest "
 					 "wrote 0x%" PRIx64, vcpu->round, *hva,
 					 gpa, want);
-		*hva = pattern(KIND_SHARED_HOST, vcpu->round, gpa);
+		if (reply)
+			*hva = pattern(KIND_SHARED_HOST, vcpu->round, gpa);
 	}
 	return true;
+}
+
+/*
+ * SHARED: in RAM_CONVERT, the range the guest shared holds its data; in
+ * RAM_GMEM, its whole part does, and the VMM leaves the last round's data
+ * there, to check it again after the run.
+ */
+static bool host_exchange(struct vcpu *vcpu)
+{
+	struct vm *vm = vcpu->vm;
+
+	if (vm->mode == RAM_GMEM)
+		return host_check_shared(vcpu, vcpu->base, vm->part_size,
+					 vcpu->round < vm->rounds);
+	if (!vcpu->shared_size)
+		return vcpu_fail(vcpu, "round %u: shared data reported, but no "
+				 "range is shared", vcpu->round);
+	return host_check_shared(vcpu, vcpu->shared_gpa, vcpu->shared_size,
+				 true);
 }
 
 static bool report_guest_failure(struct vcpu *vcpu)
@@ -256,6 +284,7 @@ static bool report_guest_failure(struct vcpu *vcpu)
 		[CHECK_PRIVATE] = "its private data",
 		[CHECK_ZERO] = "zeros after a conversion",
 		[CHECK_HOST] = "the host's shared data",
+		[CHECK_OWN] = "its own data",
 	};
 	volatile struct guest_mailbox *mb;
 	uint64_t check;
@@ -274,9 +303,12 @@ static bool report_guest_failure(struct vcpu *vcpu)
 			 checks[check] : "unknown check");
 }
 
+/* A round ends with PRIVATE; in RAM_GMEM, which has none, with SHARED. */
 static bool event_is_expected(const struct vcpu *vcpu, unsigned int event)
 {
-	bool between_rounds = vcpu->last == EV_START || vcpu->last == EV_PRIVATE;
+	bool gmem = vcpu->vm->mode == RAM_GMEM;
+	bool between_rounds = vcpu->last == EV_START ||
+			      vcpu->last == (gmem ? EV_SHARED : EV_PRIVATE);
 
 	switch (event) {
 	case EV_START:
@@ -284,7 +316,7 @@ static bool event_is_expected(const struct vcpu *vcpu, unsigned int event)
 	case EV_SHARED:
 		return between_rounds && vcpu->round < vcpu->vm->rounds;
 	case EV_PRIVATE:
-		return vcpu->last == EV_SHARED;
+		return !gmem && vcpu->last == EV_SHARED;
 	case EV_DONE:
 		return between_rounds && vcpu->round == vcpu->vm->rounds;
 	default:
@@ -305,7 +337,7 @@ static bool handle_report(struct vcpu *vcpu, unsigned int event)
 		return false;
 	if (event == EV_SHARED) {
 		vcpu->round++;
-		if (!host_check_shared(vcpu))
+		if (!host_exchange(vcpu))
 			return false;
 	}
 	return vm_rendezvous(vcpu->vm, event, vcpu->round);

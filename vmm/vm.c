@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * The VM: capabilities, memory, the guest image, conversions between shared
- * and private memory, and the host memory accounting.
+ * and private memory, and the host memory accounting.  In RAM_GMEM, all of
+ * guest RAM is one host-mappable guest_memfd and nothing is converted.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -38,12 +39,15 @@ _Static_assert(STACKS_GPA + MAX_VCPUS * STACK_SIZE <= LOW_SIZE,
 
 extern const uint8_t guest_image[], guest_image_end[];
 
-static const struct kvm_need {
+struct kvm_need {
 	int cap;
-	int mask;		/* bits the capability must report */
+	uint64_t mask;		/* bits the capability must report */
 	const char *name;
 	const char *what;
-} kvm_needs[] = {
+};
+
+/* RAM_CONVERT, asked on /dev/kvm before the VM is created. */
+static const struct kvm_need kvm_needs_convert[] = {
 	{ KVM_CAP_GUEST_MEMFD, 1, "KVM_CAP_GUEST_MEMFD", "guest_memfd" },
 	{ KVM_CAP_USER_MEMORY2, 1, "KVM_CAP_USER_MEMORY2",
 	  "KVM_SET_USER_MEMORY_REGION2" },
@@ -55,23 +59,40 @@ static const struct kvm_need {
 	  "KVM_CAP_EXIT_HYPERCALL", "exits on KVM_HC_MAP_GPA_RANGE" },
 };
 
-/* Report every missing capability, then give up. */
-static void kvm_check_caps(int kvm_fd)
+/* RAM_GMEM, asked on the KVM_X86_DEFAULT_VM itself. */
+static const struct kvm_need kvm_needs_gmem[] = {
+	{ KVM_CAP_USER_MEMORY2, 1, "KVM_CAP_USER_MEMORY2",
+	  "KVM_SET_USER_MEMORY_REGION2" },
+	{ KVM_CAP_GUEST_MEMFD, 1, "KVM_CAP_GUEST_MEMFD",
+	  "guest_memfd memslots on a KVM_X86_DEFAULT_VM" },
+	{ KVM_CAP_GUEST_MEMFD_FLAGS,
+	  GUEST_MEMFD_FLAG_MMAP | GUEST_MEMFD_FLAG_INIT_SHARED,
+	  "KVM_CAP_GUEST_MEMFD_FLAGS",
+	  "GUEST_MEMFD_FLAG_MMAP and GUEST_MEMFD_FLAG_INIT_SHARED on a "
+	  "KVM_X86_DEFAULT_VM" },
+};
+
+/* Ask @fd (/dev/kvm or a VM) for each need; report every one missing. */
+static bool kvm_check_caps(int fd, const struct kvm_need *needs,
+			   size_t nr_needs)
 {
 	const struct kvm_need *need;
 	bool missing = false;
 	int r;
 
-	for (need = kvm_needs; need < kvm_needs + ARRAY_SIZE(kvm_needs); need++) {
-		r = ioctl(kvm_fd, KVM_CHECK_EXTENSION, need->cap);
-		if (r >= 0 && (r & need->mask) == need->mask)
+	for (need = needs; need < needs + nr_needs; need++) {
+		r = ioctl(fd, KVM_CHECK_EXTENSION, need->cap);
+		if (r >= 0 && ((uint64_t)r & need->mask) == need->mask)
 			continue;
-		fprintf(stderr, "error: this kernel lacks %s (%s)\n",
-			need->name, need->what);
+		if (r > 0)
+			fprintf(stderr, "error: this kernel lacks %s (%s; it "
+				"reports 0x%x)\n", need->name, need->what, r);
+		else
+			fprintf(stderr, "error: this kernel lacks %s (%s)\n",
+				need->name, need->what);
 		missing = true;
 	}
-	if (missing)
-		die("boot a kernel with the guest_memfd series");
+	return !missing;
 }
 
 static void *memfd_map(const char *name, uint64_t size, int *fd)
@@ -90,9 +111,14 @@ static void *memfd_map(const char *name, uint64_t size, int *fd)
 	return hva;
 }
 
-/* A memslot at @gpa; private memory from @gmem_fd if it is not -1. */
+/*
+ * A memslot at @gpa; if @gmem_fd is not -1, bound to that guest_memfd from
+ * @gmem_offset on (which serves its private memory, or all of its memory
+ * if the file is host-mappable).
+ */
 static void vm_set_memslot(struct vm *vm, uint32_t slot, uint64_t gpa,
-			   uint64_t size, void *hva, int gmem_fd)
+			   uint64_t size, void *hva, int gmem_fd,
+			   uint64_t gmem_offset)
 {
 	struct kvm_userspace_memory_region2 region = {
 		.slot = slot,
@@ -100,7 +126,7 @@ static void vm_set_memslot(struct vm *vm, uint32_t slot, uint64_t gpa,
 		.guest_phys_addr = gpa,
 		.memory_size = size,
 		.userspace_addr = (uintptr_t)hva,
-		.guest_memfd_offset = 0,
+		.guest_memfd_offset = gmem_fd < 0 ? 0 : gmem_offset,
 		.guest_memfd = gmem_fd < 0 ? 0 : gmem_fd,
 	};
 
@@ -110,12 +136,12 @@ static void vm_set_memslot(struct vm *vm, uint32_t slot, uint64_t gpa,
 		    strerror(errno));
 }
 
-static void vm_add_memory(struct vm *vm)
+static void vm_add_memory_convert(struct vm *vm)
 {
 	struct kvm_create_guest_memfd gmem = { .size = vm->data_size };
 
 	vm->low = memfd_map("gmem-vmm-low", LOW_SIZE, &vm->low_fd);
-	vm_set_memslot(vm, 0, 0, LOW_SIZE, vm->low, -1);
+	vm_set_memslot(vm, 0, 0, LOW_SIZE, vm->low, -1, 0);
 
 	vm->shared = memfd_map("gmem-vmm-shared", vm->data_size,
 			       &vm->shared_fd);
@@ -124,7 +150,43 @@ static void vm_add_memory(struct vm *vm)
 		die("KVM_CREATE_GUEST_MEMFD (%" PRIu64 " MiB): %s",
 		    vm->data_size / MiB, strerror(errno));
 	vm_set_memslot(vm, 1, DATA_GPA, vm->data_size, vm->shared,
-		       vm->gmem_fd);
+		       vm->gmem_fd, 0);
+}
+
+/*
+ * RAM_GMEM: all of RAM is one guest_memfd that the VMM maps MAP_SHARED; it
+ * writes the guest's image through that mapping.  Each region is a
+ * guest_memfd-only memslot on its range of the file (the low region at
+ * offset 0, the data region at DATA_GPA), which the guest's accesses reach
+ * without the host's page tables.  userspace_addr, which serves only KVM's
+ * own accesses to guest memory, is the VMM's mapping of the same range: the
+ * same memory again, not a second copy.
+ */
+static void vm_add_memory_gmem(struct vm *vm)
+{
+	struct kvm_create_guest_memfd gmem = {
+		.size = vm->ram_size,
+		.flags = GUEST_MEMFD_FLAG_MMAP | GUEST_MEMFD_FLAG_INIT_SHARED,
+	};
+	uint8_t *ram;
+
+	vm->low_fd = -1;
+	vm->shared_fd = -1;
+	vm->gmem_fd = ioctl(vm->fd, KVM_CREATE_GUEST_MEMFD, &gmem);
+	if (vm->gmem_fd < 0)
+		die("KVM_CREATE_GUEST_MEMFD (%" PRIu64 " MiB, GUEST_MEMFD_FLAG_MMAP"
+		    " | GUEST_MEMFD_FLAG_INIT_SHARED): %s", vm->ram_size / MiB,
+		    strerror(errno));
+	ram = mmap(NULL, vm->ram_size, PROT_READ | PROT_WRITE, MAP_SHARED,
+		   vm->gmem_fd, 0);
+	if (ram == MAP_FAILED)
+		die("mmap(guest_memfd, %" PRIu64 " MiB, MAP_SHARED): %s",
+		    vm->ram_size / MiB, strerror(errno));
+	vm->low = ram;
+	vm->shared = ram + DATA_GPA;
+	vm_set_memslot(vm, 0, 0, LOW_SIZE, vm->low, vm->gmem_fd, 0);
+	vm_set_memslot(vm, 1, DATA_GPA, vm->data_size, vm->shared,
+		       vm->gmem_fd, DATA_GPA);
 }
 
 static void *vm_low_hva(const struct vm *vm, uint64_t gpa)
@@ -159,15 +221,110 @@ static void vm_load_guest(struct vm *vm)
 	vm_write_page_tables(vm);
 }
 
-void vm_create(struct vm *vm, uint64_t ram_size, unsigned int nr_vcpus,
-	       unsigned int rounds)
+/* What the VMM holds itself, in bytes. */
+struct vmm_memory {
+	uint64_t anon;		/* anonymous memory */
+	uint64_t shmem;		/* shmem: tmpfs, memfd, SysV shm */
+	uint64_t rss;		/* all of its resident set */
+};
+
+/*
+ * Read it from /proc/self/smaps_rollup, which counts the pages mapped now,
+ * exactly.  Returns false, with errno set, if it cannot.
+ */
+static bool vmm_memory(struct vmm_memory *mem)
+{
+	const struct {
+		const char *key;
+		uint64_t *bytes;
+	} keys[] = {
+		{ "Anonymous:", &mem->anon },
+		{ "Pss_Shmem:", &mem->shmem },
+		{ "Rss:", &mem->rss },
+	};
+	unsigned int found = 0, i;
+	unsigned long long kib;
+	char line[256];
+	FILE *f;
+
+	f = fopen("/proc/self/smaps_rollup", "re");
+	if (!f)
+		return false;
+	while (fgets(line, sizeof(line), f)) {
+		for (i = 0; i < ARRAY_SIZE(keys); i++) {
+			size_t len = strlen(keys[i].key);
+
+			if (strncmp(line, keys[i].key, len) ||
+			    sscanf(line + len, "%llu kB", &kib) != 1)
+				continue;
+			*keys[i].bytes = kib * KiB;
+			found |= 1U << i;
+		}
+	}
+	fclose(f);
+	if (found != (1U << ARRAY_SIZE(keys)) - 1) {
+		errno = ENOENT;
+		return false;
+	}
+	return true;
+}
+
+/* RAM_GMEM: the VMM's data in each vCPU's part, for the guest to check. */
+static void vm_write_host_data(struct vm *vm)
+{
+	uint64_t end = DATA_GPA + vm->part_size * vm->nr_vcpus;
+	uint64_t gpa;
+
+	for (gpa = DATA_GPA; gpa < end; gpa += 8)
+		*vm_shared_hva(vm, gpa) = pattern(KIND_SHARED_HOST, 0, gpa);
+}
+
+static void vm_create_gmem(struct vm *vm)
+{
+	struct vmm_memory mem;
+
+	vm->fd = ioctl(vm->kvm_fd, KVM_CREATE_VM, KVM_X86_DEFAULT_VM);
+	if (vm->fd < 0)
+		die("KVM_CREATE_VM(KVM_X86_DEFAULT_VM): %s", strerror(errno));
+	if (!kvm_check_caps(vm->fd, kvm_needs_gmem, ARRAY_SIZE(kvm_needs_gmem)))
+		die("boot a kernel with the guest_memfd series and its "
+		    "host-mappable guest_memfd");
+
+	if (!vmm_memory(&mem))
+		die("/proc/self/smaps_rollup: %s (it needs "
+		    "CONFIG_PROC_PAGE_MONITOR)", strerror(errno));
+	vm->vmm_base = mem.anon + mem.shmem;
+	vm_add_memory_gmem(vm);
+	vm_load_guest(vm);
+	vm_write_host_data(vm);
+}
+
+static void vm_create_convert(struct vm *vm)
 {
 	struct kvm_enable_cap hypercall_exit = {
 		.cap = KVM_CAP_EXIT_HYPERCALL,
 		.args[0] = 1 << KVM_HC_MAP_GPA_RANGE,
 	};
+
+	if (!kvm_check_caps(vm->kvm_fd, kvm_needs_convert,
+			    ARRAY_SIZE(kvm_needs_convert)))
+		die("boot a kernel with the guest_memfd series");
+
+	vm->fd = ioctl(vm->kvm_fd, KVM_CREATE_VM, KVM_X86_SW_PROTECTED_VM);
+	if (vm->fd < 0)
+		die("KVM_CREATE_VM(KVM_X86_SW_PROTECTED_VM): %s", strerror(errno));
+	if (ioctl(vm->fd, KVM_ENABLE_CAP, &hypercall_exit))
+		die("KVM_ENABLE_CAP(KVM_CAP_EXIT_HYPERCALL): %s", strerror(errno));
+	vm_add_memory_convert(vm);
+	vm_load_guest(vm);
+}
+
+void vm_create(struct vm *vm, enum ram_mode mode, uint64_t ram_size,
+	       unsigned int nr_vcpus, unsigned int rounds)
+{
 	int version;
 
+	vm->mode = mode;
 	vm->ram_size = ram_size;
 	vm->data_size = ram_size - LOW_SIZE;
 	vm->part_size = (vm->data_size / nr_vcpus) & ~(2 * GUEST_PAGE_SIZE - 1);
@@ -182,24 +339,24 @@ void vm_create(struct vm *vm, uint64_t ram_size, unsigned int nr_vcpus,
 	version = ioctl(vm->kvm_fd, KVM_GET_API_VERSION, 0);
 	if (version != KVM_API_VERSION)
 		die("KVM API version %d, expected %d", version, KVM_API_VERSION);
-	kvm_check_caps(vm->kvm_fd);
 
-	vm->fd = ioctl(vm->kvm_fd, KVM_CREATE_VM, KVM_X86_SW_PROTECTED_VM);
-	if (vm->fd < 0)
-		die("KVM_CREATE_VM(KVM_X86_SW_PROTECTED_VM): %s", strerror(errno));
-	if (ioctl(vm->fd, KVM_ENABLE_CAP, &hypercall_exit))
-		die("KVM_ENABLE_CAP(KVM_CAP_EXIT_HYPERCALL): %s", strerror(errno));
-	vm_add_memory(vm);
-	vm_load_guest(vm);
+	if (mode == RAM_GMEM)
+		vm_create_gmem(vm);
+	else
+		vm_create_convert(vm);
 }
 
 void vm_destroy(struct vm *vm)
 {
-	munmap(vm->shared, vm->data_size);
-	munmap(vm->low, LOW_SIZE);
+	if (vm->mode == RAM_GMEM) {
+		munmap(vm->low, vm->ram_size);
+	} else {
+		munmap(vm->shared, vm->data_size);
+		munmap(vm->low, LOW_SIZE);
+		close(vm->shared_fd);
+		close(vm->low_fd);
+	}
 	close(vm->gmem_fd);
-	close(vm->shared_fd);
-	close(vm->low_fd);
 	close(vm->fd);
 	close(vm->kvm_fd);
 	pthread_cond_destroy(&vm->cond);
@@ -313,6 +470,112 @@ static void vm_print_accounting_header(const struct vm *vm)
 	       "converted", "gmem", "shared", "low", "total", "one copy");
 }
 
+static void vm_print_gmem_header(const struct vm *vm)
+{
+	uint64_t in_use = vm->part_size * vm->nr_vcpus;
+
+	printf("host memory in KiB: gmem = the guest_memfd, all of RAM "
+	       "(st_blocks)\n"
+	       "  anon, shmem, rss = the VMM's own anonymous, shmem and resident "
+	       "memory (/proc/self/smaps_rollup);\n"
+	       "  rss includes the VMM's mapping of the guest_memfd, the same "
+	       "pages as gmem\n"
+	       "  grown = anon + shmem - the %" PRIu64 " KiB the VMM had before "
+	       "guest RAM existed\n"
+	       "one copy: %" PRIu64 " KiB of data in use <= gmem <= %" PRIu64
+	       " KiB of RAM, and grown < %" PRIu64 " KiB\n",
+	       vm->vmm_base / KiB, in_use / KiB, vm->ram_size / KiB,
+	       in_use / KiB);
+	printf("%5s  %-7s  %10s  %8s  %8s  %8s  %10s  %s\n", "round", "phase",
+	       "gmem", "anon", "shmem", "grown", "rss", "one copy");
+}
+
+/*
+ * RAM_GMEM: the host holds guest RAM once if the guest_memfd holds at least
+ * the data the guest and the VMM wrote (so that is where it lives), at most
+ * RAM, and the VMM's own anonymous and shmem memory did not grow by as much
+ * as that data (a second copy, in a buffer, a MAP_PRIVATE copy-on-write
+ * mapping or a memfd, would).  Called with vm->lock held, from a rendezvous
+ * or once the vCPUs have stopped.
+ */
+static void vm_account_gmem(struct vm *vm, enum guest_event event,
+			    unsigned int round)
+{
+	uint64_t in_use = vm->part_size * vm->nr_vcpus;
+	uint64_t gmem, own, grown;
+	struct vmm_memory mem;
+	const char *phase;
+
+	if (!file_bytes(vm->gmem_fd, &gmem)) {
+		__vm_fail(vm, "fstat(guest_memfd): %s", strerror(errno));
+		return;
+	}
+	if (!vmm_memory(&mem)) {
+		__vm_fail(vm, "/proc/self/smaps_rollup: %s", strerror(errno));
+		return;
+	}
+	own = mem.anon + mem.shmem;
+	grown = own > vm->vmm_base ? own - vm->vmm_base : 0;
+	if (gmem > vm->peak_data)
+		vm->peak_data = gmem;
+	if (grown > vm->peak_growth)
+		vm->peak_growth = grown;
+
+	if (event == EV_START) {
+		vm_print_gmem_header(vm);
+		phase = "start";
+	} else {
+		phase = event == EV_SHARED ? "shared" : "end";
+	}
+	printf("%5u  %-7s  %10" PRIu64 "  %8" PRIu64 "  %8" PRIu64 "  %8" PRIu64
+	       "  %10" PRIu64 "  %s\n", round, phase, gmem / KiB,
+	       mem.anon / KiB, mem.shmem / KiB, grown / KiB, mem.rss / KiB,
+	       gmem >= in_use && gmem <= vm->ram_size && grown < in_use ?
+	       "yes" : "NO");
+
+	if (gmem < in_use)
+		__vm_fail(vm, "round %u, %s: the guest_memfd holds %" PRIu64
+			  " KiB, less than the %" PRIu64 " KiB of guest data in "
+			  "use: guest memory is held elsewhere", round, phase,
+			  gmem / KiB, in_use / KiB);
+	else if (gmem > vm->ram_size)
+		__vm_fail(vm, "round %u, %s: the guest_memfd holds %" PRIu64
+			  " KiB, more than the %" PRIu64 " KiB of RAM", round,
+			  phase, gmem / KiB, vm->ram_size / KiB);
+	else if (grown >= in_use)
+		__vm_fail(vm, "round %u, %s: the VMM's anonymous + shmem "
+			  "memory grew by %" PRIu64 " KiB, as much as the %" PRIu64
+			  " KiB of guest data in use: guest memory is held a "
+			  "second time", round, phase, grown / KiB, in_use / KiB);
+}
+
+/*
+ * RAM_GMEM, once the vCPUs have stopped: every vCPU's part holds, seen
+ * through the VMM's mapping of the guest_memfd, what its guest wrote in the
+ * last round; then the last line of accounting.  Returns whether it held.
+ */
+bool vm_check_guest_data(struct vm *vm)
+{
+	uint64_t end = DATA_GPA + vm->part_size * vm->nr_vcpus;
+	uint64_t gpa, want, got;
+
+	for (gpa = DATA_GPA; gpa < end; gpa += 8) {
+		got = *(volatile uint64_t *)vm_shared_hva(vm, gpa);
+		want = pattern(KIND_SHARED_GUEST, vm->rounds, gpa);
+		if (got != want) {
+			vm_fail(vm, "after the run, the VMM reads 0x%" PRIx64
+				" at gpa 0x%" PRIx64 " (vCPU %" PRIu64 "'s part), "
+				"the guest wrote 0x%" PRIx64, got, gpa,
+				(gpa - DATA_GPA) / vm->part_size, want);
+			return false;
+		}
+	}
+	pthread_mutex_lock(&vm->lock);
+	vm_account_gmem(vm, EV_DONE, vm->rounds);
+	pthread_mutex_unlock(&vm->lock);
+	return !vm->failed;
+}
+
 /*
  * Print a line of accounting.  Runs for the last vCPU to reach a rendezvous,
  * with vm->lock held and every other vCPU waiting for it.
@@ -324,6 +587,11 @@ static void vm_account(struct vm *vm, enum guest_event event,
 	uint64_t gmem, shared, low, total, converted = 0;
 	unsigned int i;
 	bool once;
+
+	if (vm->mode == RAM_GMEM) {
+		vm_account_gmem(vm, event, round);
+		return;
+	}
 
 	for (i = 0; i < vm->nr_vcpus; i++) {
 		converted += vm->vcpus[i].converted;

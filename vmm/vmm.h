@@ -43,8 +43,14 @@ struct vcpu {
 };
 
 struct vm {
+	enum ram_mode mode;
 	int kvm_fd;
 	int fd;
+	/*
+	 * RAM_CONVERT: three files, each mapped apart.  RAM_GMEM: gmem_fd is
+	 * all of RAM, low_fd and shared_fd are -1, and low and shared point
+	 * into the one mapping of gmem_fd, at offsets 0 and DATA_GPA.
+	 */
 	int low_fd;		/* memfd of the low region */
 	int shared_fd;		/* memfd: the shared side of the data region */
 	int gmem_fd;		/* guest_memfd: its private side */
@@ -70,16 +76,24 @@ struct vm {
 	bool failed;
 	char failure[256];
 	uint64_t peak_data;	/* the most gmem + shared bytes seen */
+
+	/*
+	 * RAM_GMEM: the VMM's anonymous + shmem memory (smaps_rollup) before
+	 * guest RAM existed, and the most it grew by since.
+	 */
+	uint64_t vmm_base;
+	uint64_t peak_growth;
 };
 
 void __attribute__((noreturn, format(printf, 1, 2))) die(const char *fmt, ...);
 
-void vm_create(struct vm *vm, uint64_t ram_size, unsigned int nr_vcpus,
-	       unsigned int rounds);
+void vm_create(struct vm *vm, enum ram_mode mode, uint64_t ram_size,
+	       unsigned int nr_vcpus, unsigned int rounds);
 void vm_destroy(struct vm *vm);
 bool vm_range_is_data(const struct vm *vm, uint64_t gpa, uint64_t size);
 bool vm_convert(struct vm *vm, uint64_t gpa, uint64_t size, bool private);
 uint64_t *vm_shared_hva(const struct vm *vm, uint64_t gpa);
+bool vm_check_guest_data(struct vm *vm);
 bool vm_rendezvous(struct vm *vm, enum guest_event event, unsigned int round);
 void __attribute__((format(printf, 2, 3)))
 vm_fail(struct vm *vm, const char *fmt, ...);
