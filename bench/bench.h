@@ -226,6 +226,66 @@ static const char *result_str(char *buf, size_t size, double v, int decimals)
 	return buf;
 }
 
+/* How many targets were checked, and missed, by verdict(). */
+static int nr_targets, nr_missed;
+
+/* "ok" or "MISSED", counting the target for print_targets(). */
+static UNUSED const char *verdict(bool ok)
+{
+	nr_targets++;
+	if (!ok)
+		nr_missed++;
+	return ok ? "ok" : "MISSED";
+}
+
+static UNUSED void print_targets(void)
+{
+	printf("targets: %d ok, %d MISSED\n", nr_targets - nr_missed, nr_missed);
+}
+
+/*
+ * Which of @nr_parts parts to run: those numbered on the command line
+ * (prog 2 3), or all of them.  Exits 2 on a bad number.
+ */
+static UNUSED void parse_parts(int argc, char *argv[], int nr_parts,
+			       bool *run)
+{
+	int i;
+
+	for (i = 0; i < nr_parts; i++)
+		run[i] = argc == 1;
+	for (i = 1; i < argc; i++) {
+		int n = atoi(argv[i]);
+
+		if (n < 1 || n > nr_parts) {
+			fprintf(stderr, "usage: %s [PART...] (parts 1 to %d)\n",
+				argv[0], nr_parts);
+			exit(2);
+		}
+		run[n - 1] = true;
+	}
+}
+
+static UNUSED void print_results(void);
+
+/*
+ * Runs the parts that parse_parts() chose, then prints the targets, the
+ * summary lines and the time since @t0; the program's return value.
+ */
+static UNUSED int run_parts(void (*const parts[])(void), const bool *run,
+			    int nr_parts, uint64_t t0)
+{
+	int i;
+
+	for (i = 0; i < nr_parts; i++)
+		if (run[i])
+			parts[i]();
+	print_targets();
+	print_results();
+	printf("total %.1f s\n", (now_ns() - t0) / (double)NSEC);
+	return 0;
+}
+
 static UNUSED void print_results(void)
 {
 	char value[64], ref[64], ratio[64], *nl;
@@ -330,6 +390,29 @@ static UNUSED void set_attrs(int vm, uint64_t gpa, uint64_t size,
 		die_errno("KVM_SET_MEMORY_ATTRIBUTES([%#llx, +%#llx), %#llx)",
 			  (unsigned long long)gpa, (unsigned long long)size,
 			  (unsigned long long)attrs);
+}
+
+/*
+ * A memslot of @vm; bound to the guest_memfd @gmem_fd from @gmem_offset on
+ * unless @gmem_fd is -1.
+ */
+static UNUSED void set_region(int vm, uint32_t slot, uint64_t gpa, uint64_t size,
+			      void *hva, int gmem_fd, uint64_t gmem_offset)
+{
+	struct kvm_userspace_memory_region2 region = {
+		.slot = slot,
+		.flags = gmem_fd >= 0 ? KVM_MEM_GUEST_MEMFD : 0,
+		.guest_phys_addr = gpa,
+		.memory_size = size,
+		.userspace_addr = (uintptr_t)hva,
+		.guest_memfd_offset = gmem_fd >= 0 ? gmem_offset : 0,
+		.guest_memfd = gmem_fd >= 0 ? gmem_fd : 0,
+	};
+
+	if (ioctl(vm, KVM_SET_USER_MEMORY_REGION2, &region))
+		die_errno("KVM_SET_USER_MEMORY_REGION2(slot %u, [%#llx, +%s), guest_memfd offset %#llx)",
+			  slot, (unsigned long long)gpa, size_str(size),
+			  (unsigned long long)gmem_offset);
 }
 
 /* /proc and /sys files, read whole with plain read() into procbuf. */

@@ -126,15 +126,6 @@ static const struct metric gmem_metrics[] = {
 	{ NULL }
 };
 
-static int nr_targets, nr_missed;
-
-static const char *verdict(bool ok)
-{
-	nr_targets++;
-	if (!ok)
-		nr_missed++;
-	return ok ? "ok" : "MISSED";
-}
 
 /*
  * A snapshot of /proc/meminfo (kB), with the free pages parked on per-CPU
@@ -282,25 +273,6 @@ static uint64_t anon_resident(void *p, uint64_t size)
 	for (i = 0; i < size / PAGE; i++)
 		n += vec[i] & 1;
 	return n * PAGE;
-}
-
-static void set_region(int vm, uint32_t slot, uint64_t gpa, uint64_t size,
-		       void *hva, int gmem_fd, uint64_t gmem_offset)
-{
-	struct kvm_userspace_memory_region2 region = {
-		.slot = slot,
-		.flags = gmem_fd >= 0 ? KVM_MEM_GUEST_MEMFD : 0,
-		.guest_phys_addr = gpa,
-		.memory_size = size,
-		.userspace_addr = (uintptr_t)hva,
-		.guest_memfd_offset = gmem_fd >= 0 ? gmem_offset : 0,
-		.guest_memfd = gmem_fd >= 0 ? gmem_fd : 0,
-	};
-
-	if (ioctl(vm, KVM_SET_USER_MEMORY_REGION2, &region))
-		die_errno("KVM_SET_USER_MEMORY_REGION2(slot %u, [%#llx, +%s), guest_memfd offset %#llx)",
-			  slot, (unsigned long long)gpa, size_str(size),
-			  (unsigned long long)gmem_offset);
 }
 
 /* The guest: guest_code (bench.h) in slot 0, from GPA 0. */
@@ -1159,18 +1131,9 @@ int main(int argc, char *argv[])
 	const int nr_parts = sizeof(parts) / sizeof(parts[0]);
 	uint64_t t0 = now_ns();
 	bool run[16] = { false };
-	int gmem, i;
+	int gmem;
 
-	for (i = 1; i < argc; i++) {
-		int n = atoi(argv[i]);
-
-		if (n < 1 || n > nr_parts) {
-			fprintf(stderr, "usage: %s [PART...] (parts 1 to %d)\n",
-				argv[0], nr_parts);
-			return 2;
-		}
-		run[n - 1] = true;
-	}
+	parse_parts(argc, argv, nr_parts, run);
 
 	bench_start("gmem_bench", gmem_metrics);
 	gmem = ioctl(kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_GUEST_MEMFD);
@@ -1180,12 +1143,5 @@ int main(int argc, char *argv[])
 		skip("/dev/kvm lacks KVM_CAP_GUEST_MEMFD (%d)", gmem);
 	require_private_attrs();
 
-	for (i = 0; i < nr_parts; i++)
-		if (argc == 1 || run[i])
-			parts[i]();
-
-	printf("targets: %d ok, %d MISSED\n", nr_targets - nr_missed, nr_missed);
-	print_results();
-	printf("total %.1f s\n", (now_ns() - t0) / (double)NSEC);
-	return 0;
+	return run_parts(parts, run, nr_parts, t0);
 }

@@ -52,15 +52,6 @@ static const struct metric ram_metrics[] = {
 	{ NULL }
 };
 
-static int nr_targets, nr_missed;
-
-static const char *verdict(bool ok)
-{
-	nr_targets++;
-	if (!ok)
-		nr_missed++;
-	return ok ? "ok" : "MISSED";
-}
 
 /* The median of @v (sorted), with its quartiles, minimum and maximum. */
 static uint64_t spread(const char *what, uint64_t *v, int n, uint64_t div,
@@ -117,18 +108,7 @@ static void punch(int fd, uint64_t offset, uint64_t len)
 static void set_slot(int vm, uint32_t slot, uint64_t gpa, uint64_t size,
 		     void *hva, int gmem_fd)
 {
-	struct kvm_userspace_memory_region2 region = {
-		.slot = slot,
-		.flags = gmem_fd >= 0 ? KVM_MEM_GUEST_MEMFD : 0,
-		.guest_phys_addr = gpa,
-		.memory_size = size,
-		.userspace_addr = (uintptr_t)hva,
-		.guest_memfd = gmem_fd >= 0 ? gmem_fd : 0,
-	};
-
-	if (ioctl(vm, KVM_SET_USER_MEMORY_REGION2, &region))
-		die_errno("KVM_SET_USER_MEMORY_REGION2(slot %u, [%#llx, +%s))",
-			  slot, (unsigned long long)gpa, size_str(size));
+	set_region(vm, slot, gpa, size, hva, gmem_fd, 0);
 }
 
 static void *map(uint64_t size, int fd)
@@ -356,29 +336,12 @@ int main(int argc, char *argv[])
 	const int nr_parts = sizeof(parts) / sizeof(parts[0]);
 	uint64_t t0 = now_ns();
 	bool run[8] = { false };
-	int i;
 
-	for (i = 1; i < argc; i++) {
-		int n = atoi(argv[i]);
-
-		if (n < 1 || n > nr_parts) {
-			fprintf(stderr, "usage: %s [PART...] (parts 1 to %d)\n",
-				argv[0], nr_parts);
-			return 2;
-		}
-		run[n - 1] = true;
-	}
+	parse_parts(argc, argv, nr_parts, run);
 
 	bench_start("ram_bench", ram_metrics);
 	require_cap(KVM_CAP_GUEST_MEMFD_FLAGS, MAPPABLE,
 		    "KVM_CAP_GUEST_MEMFD_FLAGS");
 
-	for (i = 0; i < nr_parts; i++)
-		if (argc == 1 || run[i])
-			parts[i]();
-
-	printf("targets: %d ok, %d MISSED\n", nr_targets - nr_missed, nr_missed);
-	print_results();
-	printf("total %.1f s\n", (now_ns() - t0) / (double)NSEC);
-	return 0;
+	return run_parts(parts, run, nr_parts, t0);
 }
