@@ -21,6 +21,8 @@ static const struct {
 	{ "KVM_CAP_MEMORY_ATTRIBUTES", 233 },
 	{ "KVM_CAP_GUEST_MEMFD", 234 },
 	{ "KVM_CAP_VM_TYPES", 235 },
+	{ "KVM_CAP_PRE_FAULT_MEMORY", 236 },
+	{ "KVM_CAP_GUEST_MEMFD_FLAGS", 244 },
 };
 
 int main(void)
