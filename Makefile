@@ -26,7 +26,7 @@ build:		## build the test kernel and its KVM selftests
 	@$(S)/ensure.sh && $(S)/build.sh
 run:		## build the patched kernel, boot it under QEMU, run the smoke check
 	@$(S)/run.sh
-bench:		## build a production kernel (build/obj-bench), boot it, run bench/attrs_bench and bench/gmem_bench; table, CSV, PNG in build/results/bench/ (BENCH_KERNEL=debug: on the test kernel)
+bench:		## build a production kernel (build/obj-bench), boot it, run bench/attrs_bench, gmem_bench, ram_bench and huge_bench; table, CSV, PNG in build/results/bench/ (BENCH_KERNEL=debug: on the test kernel)
 	@$(S)/bench.sh
 check:		## build, boot and run the tests, the racing ones on two vCPUs, then the reliability run (TESTS="x86_64/foo": just those tests)
 	@$(S)/check.sh

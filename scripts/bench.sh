@@ -1,8 +1,9 @@
 #!/bin/bash
 # make bench: build the patched kernel, boot it once and run the benchmarks
 # of bench/: attrs_bench (KVM_SET_MEMORY_ATTRIBUTES), gmem_bench and ram_bench
-# (guest_memfd); print their output and keep it in $BUILD/results/bench.txt,
-# then the table of their results (scripts/bench-report.sh).
+# (guest_memfd), huge_bench (2 MiB guest_memfd folios and mappings); print
+# their output and keep it in $BUILD/results/bench.txt, then the table of
+# their results (scripts/bench-report.sh).
 #
 # BENCH_KERNEL=production (the default): the test kernel's config without its
 # debug options (config/debug.config: KASAN, lockdep, DEBUG_VM, kmemleak,
@@ -10,7 +11,7 @@
 # BENCH_KERNEL=debug: the test kernel itself ($BUILD/obj).
 . "$(dirname "$0")/lib.sh"
 
-benches="attrs_bench gmem_bench ram_bench"
+benches="attrs_bench gmem_bench ram_bench huge_bench"
 
 "$TOP/scripts/ensure.sh" || exit 1
 case ${BENCH_KERNEL:=production} in
