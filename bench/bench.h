@@ -142,6 +142,23 @@ static UNUSED void quartiles(const uint64_t *v, int n, uint64_t *q1,
 	*q3 = v[(3 * (n - 1) + 3) / 4];
 }
 
+/*
+ * Print @what: the median of @v (sorted here), with the interquartile range,
+ * the minimum and maximum and the number of runs, each divided by @div and
+ * in @unit.  Returns the median (undivided).
+ */
+static UNUSED uint64_t spread(const char *what, uint64_t *v, int n,
+			      double div, const char *unit)
+{
+	uint64_t med = median(v, n), q1, q3;
+
+	quartiles(v, n, &q1, &q3);
+	printf("%-30s median %.2f %s  (IQR %.2f-%.2f, min %.2f, max %.2f, %d runs)\n",
+	       what, med / div, unit, q1 / div, q3 / div, v[0] / div,
+	       v[n - 1] / div, n);
+	return med;
+}
+
 static UNUSED const char *size_str(uint64_t bytes)
 {
 	static char buf[4][32];
@@ -361,6 +378,18 @@ static UNUSED void require_private_attrs(void)
 	if (!(attrs & PRIVATE))
 		die("KVM_CAP_MEMORY_ATTRIBUTES is %#x, without KVM_MEMORY_ATTRIBUTE_PRIVATE",
 		    attrs);
+}
+
+/* SKIP without KVM_CAP_GUEST_MEMFD; an error without private attributes. */
+static UNUSED void require_private_gmem(void)
+{
+	int gmem = ioctl(kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_GUEST_MEMFD);
+
+	if (gmem < 0)
+		die_errno("KVM_CHECK_EXTENSION(KVM_CAP_GUEST_MEMFD)");
+	if (gmem != 1)
+		skip("/dev/kvm lacks KVM_CAP_GUEST_MEMFD (%d)", gmem);
+	require_private_attrs();
 }
 
 static UNUSED int create_vm(void)

@@ -1131,17 +1131,11 @@ int main(int argc, char *argv[])
 	const int nr_parts = sizeof(parts) / sizeof(parts[0]);
 	uint64_t t0 = now_ns();
 	bool run[16] = { false };
-	int gmem;
 
 	parse_parts(argc, argv, nr_parts, run);
 
 	bench_start("gmem_bench", gmem_metrics);
-	gmem = ioctl(kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_GUEST_MEMFD);
-	if (gmem < 0)
-		die_errno("KVM_CHECK_EXTENSION(KVM_CAP_GUEST_MEMFD)");
-	if (gmem != 1)
-		skip("/dev/kvm lacks KVM_CAP_GUEST_MEMFD (%d)", gmem);
-	require_private_attrs();
+	require_private_gmem();
 
 	return run_parts(parts, run, nr_parts, t0);
 }

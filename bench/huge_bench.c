@@ -114,18 +114,6 @@ static const struct metric huge_metrics[] = {
 	{ NULL }
 };
 
-/* The median of @v (sorted here), with its quartiles, minimum and maximum. */
-static uint64_t spread(const char *what, uint64_t *v, int n, double div,
-		       const char *unit)
-{
-	uint64_t med = median(v, n), q1, q3;
-
-	quartiles(v, n, &q1, &q3);
-	printf("%-30s median %.1f %s  (IQR %.1f-%.1f, min %.1f, max %.1f, %d runs)\n",
-	       what, med / div, unit, q1 / div, q3 / div, v[0] / div,
-	       v[n - 1] / div, n);
-	return med;
-}
 
 /* @a / @b, or NO_REF if @b is 0. */
 static double ratio_of(uint64_t a, uint64_t b)
@@ -745,17 +733,11 @@ int main(int argc, char *argv[])
 	const int nr_parts = sizeof(parts) / sizeof(parts[0]);
 	uint64_t t0 = now_ns();
 	bool run[8] = { false };
-	int gmem;
 
 	parse_parts(argc, argv, nr_parts, run);
 
 	bench_start("huge_bench", huge_metrics);
-	gmem = ioctl(kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_GUEST_MEMFD);
-	if (gmem < 0)
-		die_errno("KVM_CHECK_EXTENSION(KVM_CAP_GUEST_MEMFD)");
-	if (gmem != 1)
-		skip("/dev/kvm lacks KVM_CAP_GUEST_MEMFD (%d)", gmem);
-	require_private_attrs();
+	require_private_gmem();
 	require_huge_folios();
 
 	return run_parts(parts, run, nr_parts, t0);

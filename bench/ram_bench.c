@@ -53,19 +53,6 @@ static const struct metric ram_metrics[] = {
 };
 
 
-/* The median of @v (sorted), with its quartiles, minimum and maximum. */
-static uint64_t spread(const char *what, uint64_t *v, int n, uint64_t div,
-		       const char *unit)
-{
-	uint64_t med = median(v, n), q1, q3;
-
-	quartiles(v, n, &q1, &q3);
-	printf("%-28s median %.2f %s  (IQR %.2f-%.2f, min %.2f, max %.2f, %d runs)\n",
-	       what, (double)med / div, unit, (double)q1 / div,
-	       (double)q3 / div, (double)v[0] / div, (double)v[n - 1] / div,
-	       n);
-	return med;
-}
 
 static int create_default_vm(void)
 {
