@@ -5,12 +5,22 @@
 . "$(dirname "$0")/lib.sh"
 
 want="$PKG $VERSION"
+rebase=0
 if base_rev >/dev/null; then
 	have=$(git -C "$SRC" log -1 --format=%s base | sed -n 's/^Base: //p')
 	[ "$have" = "$want" ] && exit 0
-	die "$SRC was made from '$have' but base.pin asks for '$want'; run 'make rebase-tree' to rebuild it (it refuses while the tree holds unexported work)"
+	# A bumped pin: make the new base beside the old one in the same
+	# repository (its worktrees stay valid), then have the series applied
+	# onto it.  Not while the tree holds work that patches/ lacks.
+	if [ "${FORCE:-0}" != 1 ] && ! "$TOP/scripts/status.sh" >/dev/null 2>&1; then
+		"$TOP/scripts/status.sh" >&2
+		die "$SRC was made from '$have' but base.pin asks for '$want', and the tree holds work that patches/ lacks; 'make export' it first (or FORCE=1 to throw it away)"
+	fi
+	note "base.pin moved from '$have' to '$want': the series will be applied onto the new base"
+	rebase=1
+elif [ -e "$SRC" ]; then
+	die "$SRC exists but is not a tree made by 'make base'; move it away or run 'make clean-tree'"
 fi
-[ -e "$SRC" ] && die "$SRC exists but is not a tree made by 'make base'; move it away or run 'make clean-tree'"
 
 dl=$BUILD/dl
 deb=$dl/${PKG}_${VERSION}_all.deb
@@ -50,6 +60,20 @@ git -C "$tmp/tree" tag base
 # copy only, and keep the base commit as the tarball has it.
 git -C "$tmp/tree" update-index --skip-worktree .gitignore
 sed -i -e '\|^/\*$|d' -e '\|^!/debian/$|d' "$tmp/tree/.gitignore"
+if [ $rebase = 1 ]; then
+	# Move tag base to the new commit and leave the series branch for
+	# apply.sh, which ensure.sh runs when the recorded hash is gone.
+	git -C "$SRC" fetch -q -f "$tmp/tree" refs/tags/base:refs/tags/base ||
+		die "cannot fetch the new base into $SRC"
+	git -C "$SRC" am --abort >/dev/null 2>&1
+	git -C "$SRC" checkout -q -f -B series base || die "cannot check out the new base in $SRC"
+	git -C "$SRC" update-index --skip-worktree .gitignore
+	git -C "$SRC" show base:.gitignore | sed -e '\|^/\*$|d' -e '\|^!/debian/$|d' >"$SRC/.gitignore"
+	git -C "$SRC" update-ref -d "$SYNCED"
+	rm -f "$HASHFILE"
+	note "base commit $(base_rev); run 'make apply' (make build does it) to put the series on it"
+	exit 0
+fi
 git -C "$tmp/tree" checkout -q -b series
 git -C "$tmp/tree" branch -q -D base-only
 mv "$tmp/tree" "$SRC"

@@ -4,15 +4,13 @@
 # the regression set passes without the series.
 . "$(dirname "$0")/lib.sh"
 
-"$TOP/scripts/deps.sh" || exit 1
-"$TOP/scripts/base.sh" || exit 1
-wt=$BUILD/base-tree
-if [ ! -d "$wt" ]; then
-	git -C "$SRC" worktree prune
-	git -C "$SRC" worktree add -q --detach "$wt" base || die "cannot make a worktree in $wt"
-fi
-# The series's own options do not exist in the base.
+# The series' tree too: its selftests config is the test kernel's.
+"$TOP/scripts/ensure.sh" || exit 1
+wt=$(base_worktree) || exit 1
+# The same config as the test kernel's, the series' selftests config
+# included; the series' own options do not exist in the base.
 export ALLOW_ABSENT=1
+export FRAGMENTS="$TOP/config/harness.config $TOP/config/kvm.config $(ksft_config) $TOP/config/debug.config"
 export SRC=$wt OBJ=$BUILD/obj-base KSFT=$BUILD/selftests-base HDR=$BUILD/headers-base
 "$TOP/scripts/build.sh" || exit 1
 RESULTS_NAME=base exec "$TOP/scripts/run-tests.sh"

@@ -1,8 +1,9 @@
 #!/bin/bash
 # Write $OBJ/.config: a base config plus the fragments named in $FRAGMENTS
-# (default: the test kernel's, config/{harness,kvm,series,debug}), then check
-# that each requested option landed. The .config is only replaced when its
-# content changes.
+# (default: the test kernel's: config/harness.config, config/kvm.config, the
+# series' tools/testing/selftests/kvm/config and config/debug.config; a later
+# fragment's value of an option wins), then check that each requested option
+# landed. The .config is only replaced when its content changes.
 #
 # The base is x86_64 defconfig, or with KCONFIG_BASE=minimal allnoconfig plus
 # config/guest.config (a QEMU guest with an initramfs and a serial console,
@@ -11,22 +12,27 @@
 # after xapic_ipi_test; see README).
 . "$(dirname "$0")/lib.sh"
 
-frags=${FRAGMENTS:-$TOP/config/harness.config $TOP/config/kvm.config $TOP/config/series.config $TOP/config/debug.config}
+frags=${FRAGMENTS:-$TOP/config/harness.config $TOP/config/kvm.config $(ksft_config) $TOP/config/debug.config}
+for f in $frags; do
+	[ -f "$f" ] || die "config fragment $f is missing"
+done
 mkdir -p "$OBJ"
 tmp=$(mktemp -d "$OBJ/.cfg.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
+# One fragment, later values replacing earlier ones.
+merge_fragments $frags >"$tmp/fragments.config"
 
 mk() { make -s -C "$SRC" O="$tmp" "$@" >"$tmp/log" 2>&1 || { cat "$tmp/log" >&2; die "make $* failed"; }; }
 case ${KCONFIG_BASE:-defconfig} in
 defconfig)
 	mk defconfig
-	cat $frags >>"$tmp/.config"
+	cat "$tmp/fragments.config" >>"$tmp/.config"
 	;;
 minimal)
 	# allnoconfig takes the fragments' values first and sets everything
 	# else it may to n, so that choices (64-bit, say) see the fragments.
-	frags="$TOP/config/guest.config $frags"
-	cat $frags >"$tmp/all.config"
+	merge_fragments "$TOP/config/guest.config" "$tmp/fragments.config" >"$tmp/all.config"
+	cp "$tmp/all.config" "$tmp/fragments.config"
 	mk ARCH=x86_64 KCONFIG_ALLCONFIG="$tmp/all.config" allnoconfig
 	;;
 *)
@@ -35,7 +41,7 @@ minimal)
 esac
 mk olddefconfig
 
-config_landed "$tmp/.config" $frags || die "requested kernel options did not land (see above); fix the fragment or the series"
+config_landed "$tmp/.config" "$tmp/fragments.config" || die "requested kernel options did not land (see above); fix the fragment or the series"
 
 if ! cmp -s "$tmp/.config" "$OBJ/.config"; then
 	cp "$tmp/.config" "$OBJ/.config"

@@ -24,9 +24,11 @@ if [ ! -d "$wt" ]; then
 	git -C "$SRC" worktree add -q --detach "$wt" "$base" || die "cannot make a worktree in $wt"
 fi
 fr=$TOP/config
+# The patch's own selftests config (ksft_config): the options the series has
+# added up to that patch; kvm-modules.config comes after it to turn KVM=y to m.
 declare -A frags=(
-	[builtin]="$fr/harness.config $fr/kvm.config $fr/series.config $fr/werror.config"
-	[modules]="$fr/harness.config $fr/kvm-modules.config $fr/series.config $fr/werror.config"
+	[builtin]="$fr/harness.config $fr/kvm.config $(ksft_config "$wt") $fr/werror.config"
+	[modules]="$fr/harness.config $(ksft_config "$wt") $fr/kvm-modules.config $fr/werror.config"
 )
 TARGETS="arch/x86/kvm/ mm/ fs/"
 
@@ -57,8 +59,7 @@ for c in $commits; do
 	fi
 	for kind in builtin modules; do
 		o=$hy/obj-$kind
-		# Options of series.config that a later patch adds are not there yet.
-		SRC=$wt OBJ=$o FRAGMENTS="${frags[$kind]}" ALLOW_ABSENT=1 "$TOP/scripts/config.sh" ||
+		SRC=$wt OBJ=$o FRAGMENTS="${frags[$kind]}" "$TOP/scripts/config.sh" ||
 			die "cannot configure the $kind build at $name"
 		log=$hy/$kind-$(printf %04d $i).log
 		if make -C "$wt" O="$o" CC="ccache gcc" -j"$NPROC" $TARGETS >"$log" 2>&1; then

@@ -81,6 +81,35 @@ patches_hash() {
 }
 HASHFILE=$SRC/.git/series.hash
 
+# base_worktree: print the path of a worktree of $SRC at tag base (made on
+# first use, moved to the base after a bump of base.pin), for the builds of
+# the unpatched kernel (make check-base, the base comparison of make bench).
+base_worktree() {
+	local wt=$BUILD/base-tree
+	if [ ! -d "$wt" ]; then
+		git -C "$SRC" worktree prune
+		git -C "$SRC" worktree add -q --detach "$wt" base >&2 || die "cannot make a worktree in $wt"
+	fi
+	git -C "$wt" checkout -q -f --detach base || die "cannot check out the base in $wt"
+	echo "$wt"
+}
+
+# The KVM selftests' own config fragment (upstream's convention): what the
+# tests need of the kernel, kept by the series itself in $1 (default $SRC).
+ksft_config() {
+	echo "${1:-$SRC}/tools/testing/selftests/kvm/config"
+}
+
+# merge_fragments FRAGMENT...: one fragment on stdout in which a later
+# fragment's value of an option replaces an earlier one's, as make's own
+# config merging does (kvm-modules.config turns the selftests' KVM=y to m).
+merge_fragments() {
+	awk '/^CONFIG_[A-Za-z0-9_]+=/ { o = $0; sub(/=.*/, "", o) }
+	     /^# CONFIG_[A-Za-z0-9_]+ is not set$/ { o = $2 }
+	     o != "" { if (!(o in v)) order[n++] = o; v[o] = $0; o = "" }
+	     END { for (i = 0; i < n; i++) print v[order[i]] }' "$@"
+}
+
 # config_landed CONFIG FRAGMENT...: check that each option the fragments ask
 # for is so in CONFIG (after olddefconfig); name each one that is not and
 # return 1.  ALLOW_ABSENT=1 lets pass an option this tree's Kconfig lacks.
