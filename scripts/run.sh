@@ -1,9 +1,11 @@
 #!/bin/bash
 # make run: build the patched kernel and the reference VMM (vmm/, against the
-# series' uapi headers), boot the kernel under QEMU and run the VMM twice:
-# with its defaults (--ram=convert), then with --ram=gmem (all of a default
-# VM's RAM in one host-mappable guest_memfd); exit 0 when both pass.
-# VMM_ARGS passes options to both runs (the second adds --ram=gmem after them).
+# series' uapi headers), boot the kernel under QEMU and run the VMM three
+# times: with its defaults (--ram=convert), with --ram=gmem (all of a default
+# VM's RAM in one host-mappable guest_memfd), and with --ram=gmem
+# --inject=hwpoison, which must end with the VMM's EHWPOISON exit status, 6;
+# exit 0 when all three do what they should.
+# VMM_ARGS passes options to every run (the others add theirs after them).
 . "$(dirname "$0")/lib.sh"
 
 "$TOP/scripts/ensure.sh" || exit 1
@@ -22,7 +24,18 @@ fi
 # as a program above or, with VMM_ARGS, as EXTRA.
 printf '#!/bin/sh\nexec ./gmem-vmm %s --ram=gmem\n' "${VMM_ARGS:-}" >"$BUILD/tools/gmem-vmm-gmem.sh"
 chmod +x "$BUILD/tools/gmem-vmm-gmem.sh"
-"$TOP/scripts/boot.sh" run 600 kvm-caps $prog gmem-vmm-gmem.sh
+# The third run gives a page of guest RAM a memory error before the guest
+# reads it: it passes only if the VMM exits with its EHWPOISON status.
+cat >"$BUILD/tools/gmem-vmm-hwpoison.sh" <<EOF
+#!/bin/sh
+./gmem-vmm ${VMM_ARGS:-} --ram=gmem --inject=hwpoison
+rc=\$?
+[ \$rc = 6 ] && exit 0
+echo "gmem-vmm --ram=gmem --inject=hwpoison: exit status \$rc, expected 6 (EHWPOISON)"
+exit 1
+EOF
+chmod +x "$BUILD/tools/gmem-vmm-hwpoison.sh"
+"$TOP/scripts/boot.sh" run 600 kvm-caps $prog gmem-vmm-gmem.sh gmem-vmm-hwpoison.sh
 rc=$?
 sed -n '/^# running /,/^# [^ ]*: exit/p' "$BUILD/results/run.ktap" | sed 's/^# //'
 exit $rc

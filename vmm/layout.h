@@ -14,9 +14,10 @@
  * What backs them depends on the RAM mode (enum ram_mode):
  *
  *   RAM_CONVERT  a KVM_X86_SW_PROTECTED_VM.  The low region is a plain
- *                memslot on a memfd; the data region is a memslot backed by
- *                a guest_memfd (private side) and a memfd (shared side), and
- *                each vCPU converts halves of its part back and forth.
+ *                memslot on a memfd; the vCPUs' parts of the data region
+ *                are two memslots backed by one guest_memfd (private side,
+ *                at non-zero offsets) and a memfd (shared side), and each
+ *                vCPU converts halves of its part back and forth.
  *   RAM_GMEM     a KVM_X86_DEFAULT_VM whose whole RAM is one host-mappable
  *                guest_memfd, the low region at offset 0 and the data region
  *                after it, each bound by a guest_memfd-only memslot.  All of

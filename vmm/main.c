@@ -6,7 +6,9 @@
  * the guest convert it back and forth with KVM_HC_MAP_GPA_RANGE, and shows
  * that the host holds one copy of guest memory throughout.  With
  * --ram=gmem it runs a KVM_X86_DEFAULT_VM whose whole RAM is one
- * guest_memfd that the VMM maps, and shows the same.  See README.md.
+ * guest_memfd that the VMM maps, and shows the same.  The exit status says
+ * how the run ended (enum vmm_status); --inject=hwpoison shows the ending
+ * of a memory error in guest RAM.  See README.md.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -24,6 +26,7 @@ struct options {
 	unsigned long mem_mib;
 	unsigned long nr_vcpus;
 	unsigned long rounds;
+	bool hwpoison;
 };
 
 static const char *const ram_modes[] = {
@@ -57,10 +60,22 @@ static const char usage[] =
 	"  -m, --mem=MIB      guest RAM in MiB, %d to %d (default %lu)\n"
 	"  -c, --vcpus=N      vCPUs, one thread each, 1 to %d (default %lu)\n"
 	"  -r, --rounds=N     rounds, 1 to %d (default %lu)\n"
+	"      --inject=hwpoison\n"
+	"                     with --ram=gmem: before the run, give one page of\n"
+	"                     vCPU 0's part a memory error (MADV_HWPOISON, as\n"
+	"                     root); the guest's access to it ends the run with\n"
+	"                     exit status 6\n"
 	"  -h, --help         print this help and exit\n"
 	"\n"
-	"Exit status: 0 on PASS; 1 on FAIL or when the kernel lacks a capability\n"
-	"that the mode needs; 2 on bad usage.\n";
+	"Exit status:\n"
+	"  0  PASS\n"
+	"  1  FAIL: a check failed, a setup step failed, the kernel lacks a\n"
+	"     capability that the mode needs, or KVM_RUN failed otherwise\n"
+	"  2  bad usage\n"
+	"  3  KVM_RUN failed with EFAULT and KVM_EXIT_MEMORY_FAULT, and the VMM\n"
+	"     could not fix the attributes or memslots for the access\n"
+	"  5  KVM_RUN failed with ENOMEM: no host memory for guest memory\n"
+	"  6  KVM_RUN failed with EHWPOISON: guest memory with a memory error\n";
 
 void die(const char *fmt, ...)
 {
@@ -71,13 +86,13 @@ void die(const char *fmt, ...)
 	vfprintf(stderr, fmt, ap);
 	fputc('\n', stderr);
 	va_end(ap);
-	exit(1);
+	exit(STATUS_FAIL);
 }
 
 static void __attribute__((noreturn)) usage_hint(void)
 {
 	fputs("Try 'gmem-vmm --help'.\n", stderr);
-	exit(2);
+	exit(STATUS_USAGE);
 }
 
 static void __attribute__((noreturn, format(printf, 1, 2)))
@@ -117,6 +132,14 @@ static enum ram_mode parse_ram_mode(const char *arg)
 	usage_error("--ram wants convert or gmem, not '%s'", arg);
 }
 
+/* --inject=WHAT: what goes wrong on purpose; only hwpoison for now. */
+static bool parse_inject(const char *arg)
+{
+	if (strcmp(arg, "hwpoison"))
+		usage_error("--inject wants hwpoison, not '%s'", arg);
+	return true;
+}
+
 static void parse_options(int argc, char **argv, struct options *opts)
 {
 	static const struct option longopts[] = {
@@ -124,6 +147,7 @@ static void parse_options(int argc, char **argv, struct options *opts)
 		{ "mem", required_argument, NULL, 'm' },
 		{ "vcpus", required_argument, NULL, 'c' },
 		{ "rounds", required_argument, NULL, 'r' },
+		{ "inject", required_argument, NULL, 'I' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -146,6 +170,9 @@ static void parse_options(int argc, char **argv, struct options *opts)
 			opts->rounds = parse_number("--rounds", optarg, 1,
 						    MAX_ROUNDS);
 			break;
+		case 'I':
+			opts->hwpoison = parse_inject(optarg);
+			break;
 		case 'h':
 			printf(usage, ram_modes[opts->mode], MIN_MEM_MIB,
 			       MAX_MEM_MIB, opts->mem_mib,
@@ -158,6 +185,9 @@ static void parse_options(int argc, char **argv, struct options *opts)
 	}
 	if (optind < argc)
 		usage_error("unexpected argument '%s'", argv[optind]);
+	/* Only the VMM's mapping of a guest_memfd can be poisoned at will. */
+	if (opts->hwpoison && opts->mode != RAM_GMEM)
+		usage_error("--inject=hwpoison needs --ram=gmem");
 }
 
 static const char *plural(unsigned long n)
@@ -184,17 +214,29 @@ static void print_setup(const struct vm *vm)
 	       "%d MiB low region (always shared) + %" PRIu64 " MiB data "
 	       "(guest_memfd + memfd)\n", vm->ram_size / MiB, LOW_SIZE / (int)MiB,
 	       vm->data_size / MiB);
+	printf("gmem-vmm: data memslots %u (gpa 0x%" PRIx64 ", %" PRIu64
+	       " KiB) and %u (gpa 0x%" PRIx64 ", %" PRIu64 " KiB) bind one "
+	       "%" PRIu64 " KiB guest_memfd at offsets 0x%" PRIx64 " and 0x%"
+	       PRIx64 "\n", vm->slots[1].slot, vm->slots[1].gpa,
+	       vm->slots[1].size / KiB, vm->slots[2].slot, vm->slots[2].gpa,
+	       vm->slots[2].size / KiB, vm->gmem_size / KiB,
+	       vm->slots[1].gmem_offset, vm->slots[2].gmem_offset);
 	printf("gmem-vmm: %u vCPU%s, each owning %" PRIu64 " KiB of data and "
 	       "converting half of it per round; %u round%s\n", vm->nr_vcpus,
 	       plural(vm->nr_vcpus), vm->part_size / KiB, vm->rounds,
 	       plural(vm->rounds));
 }
 
-static bool print_gmem_verdict(const struct vm *vm, double seconds)
+static void print_failure(const struct vm *vm)
+{
+	printf("FAIL: %s (exit status %d)\n", vm->failure, vm->status);
+}
+
+static void print_gmem_verdict(const struct vm *vm, double seconds)
 {
 	if (vm->failed) {
-		printf("FAIL: %s\n", vm->failure);
-		return false;
+		print_failure(vm);
+		return;
 	}
 	printf("PASS: %u round%s on %u vCPU%s in %.1f s: all data checks held, "
 	       "the VMM read back through its mapping what the guest wrote, "
@@ -204,17 +246,18 @@ static bool print_gmem_verdict(const struct vm *vm, double seconds)
 	       vm->rounds, plural(vm->rounds), vm->nr_vcpus,
 	       plural(vm->nr_vcpus), seconds, vm->peak_data / KiB,
 	       vm->ram_size / KiB, vm->peak_growth / KiB);
-	return true;
 }
 
-/* The conversion counts, and the verdict; returns whether it passed. */
-static bool print_verdict(const struct vm *vm, double seconds)
+/* The conversion counts, and the verdict. */
+static void print_verdict(const struct vm *vm, double seconds)
 {
 	unsigned long to_shared = 0, to_private = 0, implicit = 0;
 	unsigned int i;
 
-	if (vm->mode == RAM_GMEM)
-		return print_gmem_verdict(vm, seconds);
+	if (vm->mode == RAM_GMEM) {
+		print_gmem_verdict(vm, seconds);
+		return;
+	}
 
 	for (i = 0; i < vm->nr_vcpus; i++) {
 		to_shared += vm->vcpus[i].to_shared;
@@ -225,8 +268,8 @@ static bool print_verdict(const struct vm *vm, double seconds)
 	       "KVM_HC_MAP_GPA_RANGE, %lu implicit on KVM_EXIT_MEMORY_FAULT\n",
 	       to_private, to_shared, implicit);
 	if (vm->failed) {
-		printf("FAIL: %s\n", vm->failure);
-		return false;
+		print_failure(vm);
+		return;
 	}
 	printf("PASS: %u round%s on %u vCPU%s in %.1f s: all data checks held, "
 	       "and the host held one copy of guest data (at most %" PRIu64
@@ -234,7 +277,6 @@ static bool print_verdict(const struct vm *vm, double seconds)
 	       vm->rounds, plural(vm->rounds), vm->nr_vcpus,
 	       plural(vm->nr_vcpus), seconds, vm->peak_data / KiB,
 	       vm->part_size * vm->nr_vcpus / KiB);
-	return true;
 }
 
 int main(int argc, char **argv)
@@ -247,7 +289,7 @@ int main(int argc, char **argv)
 	};
 	struct timespec start, end;
 	struct vm vm = { 0 };
-	bool passed;
+	uint64_t poison_gpa;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	parse_options(argc, argv, &opts);
@@ -256,16 +298,25 @@ int main(int argc, char **argv)
 		  opts.rounds);
 	vcpus_create(&vm);
 	print_setup(&vm);
+	if (opts.hwpoison) {
+		/* In the middle of vCPU 0's part, which it reads at START. */
+		poison_gpa = DATA_GPA + vm.part_size / 2;
+		vm_inject_hwpoison(&vm, poison_gpa);
+		printf("gmem-vmm: gave the page at gpa 0x%" PRIx64 " a memory "
+		       "error (MADV_HWPOISON); vCPU 0's access to it is to end "
+		       "the run with exit status %d\n", poison_gpa,
+		       STATUS_HWPOISON);
+	}
 
 	clock_gettime(CLOCK_MONOTONIC, &start);
 	vcpus_run(&vm);
 	clock_gettime(CLOCK_MONOTONIC, &end);
 	if (vm.mode == RAM_GMEM && !vm.failed)
 		vm_check_guest_data(&vm);
-	passed = print_verdict(&vm, end.tv_sec - start.tv_sec +
-				    (end.tv_nsec - start.tv_nsec) / 1e9);
+	print_verdict(&vm, end.tv_sec - start.tv_sec +
+			   (end.tv_nsec - start.tv_nsec) / 1e9);
 
 	vcpus_destroy(&vm);
 	vm_destroy(&vm);
-	return passed ? 0 : 1;
+	return vm.failed ? vm.status : STATUS_PASS;
 }

@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * vCPUs: each starts in 64-bit mode at the guest's entry point and runs in
- * a thread of its own, which handles all of its exits: the conversions its
- * guest asks for (RAM_CONVERT only), the guest's reports, and the rendezvous
- * with the others.
+ * a thread of its own, which handles every way its KVM_RUN ends: the
+ * conversions its guest asks for (RAM_CONVERT only), the guest's reports
+ * and the rendezvous with the others, and the failures of KVM_RUN on guest
+ * memory (vcpu_step()).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -143,18 +144,44 @@ void vcpus_create(struct vm *vm)
 	free(cpuid);
 }
 
-/* Fail the VM on behalf of @vcpu; returns false, to stop the vCPU. */
+static bool __attribute__((format(printf, 3, 0)))
+vcpu_vstop(struct vcpu *vcpu, enum vmm_status status, const char *fmt,
+	   va_list ap)
+{
+	char msg[200];
+
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	vm_fail(vcpu->vm, status, "vCPU %u: %s", vcpu->id, msg);
+	return false;
+}
+
+/*
+ * Fail the VM on behalf of @vcpu, the run to end with @status; returns
+ * false, to stop the vCPU.
+ */
+static bool __attribute__((format(printf, 3, 4)))
+vcpu_stop(struct vcpu *vcpu, enum vmm_status status, const char *fmt, ...)
+{
+	va_list ap;
+	bool r;
+
+	va_start(ap, fmt);
+	r = vcpu_vstop(vcpu, status, fmt, ap);
+	va_end(ap);
+	return r;
+}
+
+/* vcpu_stop() for a failed check: STATUS_FAIL. */
 static bool __attribute__((format(printf, 2, 3)))
 vcpu_fail(struct vcpu *vcpu, const char *fmt, ...)
 {
-	char msg[200];
 	va_list ap;
+	bool r;
 
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	r = vcpu_vstop(vcpu, STATUS_FAIL, fmt, ap);
 	va_end(ap);
-	vm_fail(vcpu->vm, "vCPU %u: %s", vcpu->id, msg);
-	return false;
+	return r;
 }
 
 static bool vcpu_owns(const struct vcpu *vcpu, uint64_t gpa, uint64_t size)
@@ -202,36 +229,78 @@ static bool handle_hypercall(struct vcpu *vcpu)
 }
 
 /*
- * An access whose kind KVM could not serve: convert the page to the kind
- * the access wanted.  On KVM_X86_SW_PROTECTED_VM the kind of an access
- * follows the attributes, so this happens only when no memory of that kind
- * exists; converting to what the page already is cannot help, and a second
- * fault on the same page means exactly that.  In RAM_GMEM nothing converts:
- * the guest_memfd failed to serve the access (no memory, say).
+ * KVM_RUN failed with EFAULT and KVM_EXIT_MEMORY_FAULT: the access could
+ * not be served by the kind of memory it asked for.  Fix the attributes or
+ * the memslots, and run again: here, convert the page to the kind the
+ * access wanted.  On KVM_X86_SW_PROTECTED_VM the kind of an access follows
+ * the attributes, so this happens only when no memory of that kind exists;
+ * converting to what the page already is cannot help, and a second fault
+ * on the same page means exactly that.  In RAM_GMEM there is nothing to
+ * convert: all of RAM is guest_memfd and shared.
  */
-static bool handle_memory_fault(struct vcpu *vcpu)
+static bool handle_memory_fault(struct vcpu *vcpu,
+				const struct kvm_fault *fault)
 {
-	struct memory_fault_exit fault = run_memory_fault(vcpu->run);
-	bool private = fault.flags & KVM_MEMORY_EXIT_FLAG_PRIVATE;
-	const char *kind = private ? "private" : "shared";
-	uint64_t gpa = fault.gpa, size = fault.size;
+	const char *kind = fault->private ? "private" : "shared";
+	uint64_t gpa = fault->gpa, size = fault->size;
 
 	if (vcpu->vm->mode == RAM_GMEM)
-		return vcpu_fail(vcpu, "KVM_EXIT_MEMORY_FAULT on %s gpa 0x%" PRIx64
-				 " (%" PRIu64 " bytes): the guest_memfd could "
-				 "not serve it", kind, gpa, size);
-
-	if (vcpu->faulted && vcpu->fault_gpa == gpa)
-		return vcpu_fail(vcpu, "KVM_EXIT_MEMORY_FAULT again on %s gpa 0x%"
-				 PRIx64 " after converting it", kind, gpa);
-	if (!vcpu_owns(vcpu, gpa, size))
-		return vcpu_fail(vcpu, "KVM_EXIT_MEMORY_FAULT on %s gpa 0x%" PRIx64
-				 " (%" PRIu64 " bytes), not in its part", kind,
+		return vcpu_stop(vcpu, STATUS_MEMORY_FAULT, "KVM_EXIT_MEMORY_FAULT"
+				 " on %s gpa 0x%" PRIx64 " (%" PRIu64 " bytes): "
+				 "the guest_memfd could not serve it", kind,
 				 gpa, size);
+	if (vcpu->faulted && vcpu->fault_gpa == gpa)
+		return vcpu_stop(vcpu, STATUS_MEMORY_FAULT, "KVM_EXIT_MEMORY_FAULT"
+				 " again on %s gpa 0x%" PRIx64 " after converting"
+				 " it", kind, gpa);
+	if (!vcpu_owns(vcpu, gpa, size))
+		return vcpu_stop(vcpu, STATUS_MEMORY_FAULT, "KVM_EXIT_MEMORY_FAULT"
+				 " on %s gpa 0x%" PRIx64 " (%" PRIu64 " bytes), "
+				 "not in its part", kind, gpa, size);
 	vcpu->faulted = true;
 	vcpu->fault_gpa = gpa;
 	vcpu->implicit++;
-	return vcpu_convert(vcpu, gpa, size, private);
+	return vcpu_convert(vcpu, gpa, size, fault->private);
+}
+
+/*
+ * KVM_RUN failed with ENOMEM: the host has no memory for the guest's
+ * access, most likely a guest_memfd page beyond its memory cgroup's limit
+ * (guest_memfd allocations fail rather than invoke the OOM killer).  Run
+ * again, and KVM retries the access: a VMM could free memory or raise the
+ * limit first.  This one stops.
+ */
+static bool handle_no_memory(struct vcpu *vcpu, const struct kvm_fault *fault)
+{
+	if (!fault->known)
+		return vcpu_stop(vcpu, STATUS_NO_MEMORY, "KVM_RUN: ENOMEM, no "
+				 "access described: the host is out of memory");
+	return vcpu_stop(vcpu, STATUS_NO_MEMORY, "KVM_RUN: ENOMEM on the "
+			 "guest's %s access to gpa 0x%" PRIx64 ": the guest_memfd"
+			 " could not allocate its page (at its memory cgroup's "
+			 "limit?)", fault->private ? "private" : "shared",
+			 fault->gpa);
+}
+
+/*
+ * KVM_RUN failed with EHWPOISON: the guest's page has a hardware memory
+ * error.  What it held is lost, and every access to it fails this way.  A
+ * real VMM would inject a machine check into the guest (on x86, with
+ * KVM_X86_SET_MCE) so that its kernel can retire the page or kill what
+ * used it, and run the vCPU again; punching the page out of the guest_memfd
+ * would give the gpa a new, zeroed page.  gmem-vmm stops.
+ */
+static bool handle_hwpoison(struct vcpu *vcpu, const struct kvm_fault *fault)
+{
+	if (!fault->known)
+		return vcpu_stop(vcpu, STATUS_HWPOISON, "KVM_RUN: EHWPOISON, no "
+				 "access described: a page of guest memory has "
+				 "a hardware memory error");
+	return vcpu_stop(vcpu, STATUS_HWPOISON, "KVM_RUN: EHWPOISON on the "
+			 "guest's %s access to gpa 0x%" PRIx64 ": that page of "
+			 "guest memory has a hardware memory error, and what it "
+			 "held is lost", fault->private ? "private" : "shared",
+			 fault->gpa);
 }
 
 /*
@@ -386,27 +455,47 @@ static bool handle_unexpected_exit(struct vcpu *vcpu)
 			 exit_reason_name(reason), (unsigned long long)regs.rip);
 }
 
-/* Run to the next exit and handle it; false when the vCPU is to stop. */
-static bool vcpu_step(struct vcpu *vcpu)
+static bool handle_exit(struct vcpu *vcpu)
 {
-	struct kvm_run *run = vcpu->run;
-	int r = ioctl(vcpu->fd, KVM_RUN, 0);
-
-	if (r && errno == EFAULT && run->exit_reason == KVM_EXIT_MEMORY_FAULT)
-		return handle_memory_fault(vcpu);
-	vcpu->faulted = false;
-	if (r && errno == EINTR)
-		return true;
-	if (r)
-		return vcpu_fail(vcpu, "KVM_RUN: %s", strerror(errno));
-
-	switch (run->exit_reason) {
+	switch (vcpu->run->exit_reason) {
 	case KVM_EXIT_HYPERCALL:
 		return handle_hypercall(vcpu);
 	case KVM_EXIT_IO:
 		return handle_io(vcpu);
 	default:
 		return handle_unexpected_exit(vcpu);
+	}
+}
+
+/*
+ * Run to the next exit or failure and handle it; false when the vCPU is to
+ * stop.  Every outcome of KVM_RUN has its branch: see kvm_run_vcpu().
+ */
+static bool vcpu_step(struct vcpu *vcpu)
+{
+	enum kvm_run_result result;
+	struct kvm_fault fault;
+	int err;
+
+	result = kvm_run_vcpu(vcpu->fd, vcpu->run, &fault);
+	err = errno;
+	if (result != KVM_RUN_MEMORY_FAULT)
+		vcpu->faulted = false;
+
+	switch (result) {
+	case KVM_RUN_EXITED:
+		return handle_exit(vcpu);
+	case KVM_RUN_AGAIN:
+		return true;
+	case KVM_RUN_MEMORY_FAULT:
+		return handle_memory_fault(vcpu, &fault);
+	case KVM_RUN_NO_MEMORY:
+		return handle_no_memory(vcpu, &fault);
+	case KVM_RUN_HWPOISON:
+		return handle_hwpoison(vcpu, &fault);
+	case KVM_RUN_FAILED:
+	default:
+		return vcpu_fail(vcpu, "KVM_RUN: %s", strerror(err));
 	}
 }
 

@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The VM: capabilities, memory, the guest image, conversions between shared
- * and private memory, and the host memory accounting.  In RAM_GMEM, all of
- * guest RAM is one host-mappable guest_memfd and nothing is converted.
+ * The VM: the capabilities each mode needs, its memory and memslots, the
+ * guest image, conversions between shared and private memory, and the host
+ * memory accounting.  In RAM_GMEM, all of guest RAM is one host-mappable
+ * guest_memfd and nothing is converted.  The guest_memfd uAPI calls
+ * themselves are in kvm-gmem.c.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -15,7 +17,6 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <linux/falloc.h>
 #include <linux/kvm_para.h>
 
 #include "vmm.h"
@@ -39,15 +40,17 @@ _Static_assert(STACKS_GPA + MAX_VCPUS * STACK_SIZE <= LOW_SIZE,
 
 extern const uint8_t guest_image[], guest_image_end[];
 
-struct kvm_need {
-	int cap;
-	uint64_t mask;		/* bits the capability must report */
-	const char *name;
-	const char *what;
-};
+/*
+ * Without KVM_CAP_MEMORY_FAULT_INFO, a KVM_RUN that fails on guest memory
+ * says nothing of the access, and the VMM cannot tell a fault it can fix
+ * from one it cannot.
+ */
+#define NEED_MEMORY_FAULT_INFO						\
+	{ KVM_CAP_MEMORY_FAULT_INFO, 1, "KVM_CAP_MEMORY_FAULT_INFO",	\
+	  "KVM_EXIT_MEMORY_FAULT, to tell memory faults apart" }
 
 /* RAM_CONVERT, asked on /dev/kvm before the VM is created. */
-static const struct kvm_need kvm_needs_convert[] = {
+static const struct kvm_cap_need kvm_needs_convert[] = {
 	{ KVM_CAP_GUEST_MEMFD, 1, "KVM_CAP_GUEST_MEMFD", "guest_memfd" },
 	{ KVM_CAP_USER_MEMORY2, 1, "KVM_CAP_USER_MEMORY2",
 	  "KVM_SET_USER_MEMORY_REGION2" },
@@ -57,10 +60,11 @@ static const struct kvm_need kvm_needs_convert[] = {
 	  "KVM_X86_SW_PROTECTED_VM; needs CONFIG_KVM_SW_PROTECTED_VM and TDP" },
 	{ KVM_CAP_EXIT_HYPERCALL, 1 << KVM_HC_MAP_GPA_RANGE,
 	  "KVM_CAP_EXIT_HYPERCALL", "exits on KVM_HC_MAP_GPA_RANGE" },
+	NEED_MEMORY_FAULT_INFO,
 };
 
 /* RAM_GMEM, asked on the KVM_X86_DEFAULT_VM itself. */
-static const struct kvm_need kvm_needs_gmem[] = {
+static const struct kvm_cap_need kvm_needs_gmem[] = {
 	{ KVM_CAP_USER_MEMORY2, 1, "KVM_CAP_USER_MEMORY2",
 	  "KVM_SET_USER_MEMORY_REGION2" },
 	{ KVM_CAP_GUEST_MEMFD, 1, "KVM_CAP_GUEST_MEMFD",
@@ -70,30 +74,8 @@ static const struct kvm_need kvm_needs_gmem[] = {
 	  "KVM_CAP_GUEST_MEMFD_FLAGS",
 	  "GUEST_MEMFD_FLAG_MMAP and GUEST_MEMFD_FLAG_INIT_SHARED on a "
 	  "KVM_X86_DEFAULT_VM" },
+	NEED_MEMORY_FAULT_INFO,
 };
-
-/* Ask @fd (/dev/kvm or a VM) for each need; report every one missing. */
-static bool kvm_check_caps(int fd, const struct kvm_need *needs,
-			   size_t nr_needs)
-{
-	const struct kvm_need *need;
-	bool missing = false;
-	int r;
-
-	for (need = needs; need < needs + nr_needs; need++) {
-		r = ioctl(fd, KVM_CHECK_EXTENSION, need->cap);
-		if (r >= 0 && ((uint64_t)r & need->mask) == need->mask)
-			continue;
-		if (r > 0)
-			fprintf(stderr, "error: this kernel lacks %s (%s; it "
-				"reports 0x%x)\n", need->name, need->what, r);
-		else
-			fprintf(stderr, "error: this kernel lacks %s (%s)\n",
-				need->name, need->what);
-		missing = true;
-	}
-	return !missing;
-}
 
 static void *memfd_map(const char *name, uint64_t size, int *fd)
 {
@@ -112,45 +94,82 @@ static void *memfd_map(const char *name, uint64_t size, int *fd)
 }
 
 /*
- * A memslot at @gpa; if @gmem_fd is not -1, bound to that guest_memfd from
- * @gmem_offset on (which serves its private memory, or all of its memory
- * if the file is host-mappable).
+ * A memslot at @gpa, recorded in vm->slots; if @gmem_fd is not -1, bound
+ * to that guest_memfd from @gmem_offset on (which serves its private
+ * memory, or all of its memory if the file is host-mappable).  @shared_fd,
+ * if not -1, is the memfd mapped at @hva, from @shared_offset on.
  */
-static void vm_set_memslot(struct vm *vm, uint32_t slot, uint64_t gpa,
-			   uint64_t size, void *hva, int gmem_fd,
-			   uint64_t gmem_offset)
+static void vm_add_memslot(struct vm *vm, uint64_t gpa, uint64_t size,
+			   void *hva, int gmem_fd, uint64_t gmem_offset,
+			   int shared_fd, uint64_t shared_offset)
 {
-	struct kvm_userspace_memory_region2 region = {
-		.slot = slot,
-		.flags = gmem_fd < 0 ? 0 : KVM_MEM_GUEST_MEMFD,
-		.guest_phys_addr = gpa,
-		.memory_size = size,
-		.userspace_addr = (uintptr_t)hva,
-		.guest_memfd_offset = gmem_fd < 0 ? 0 : gmem_offset,
-		.guest_memfd = gmem_fd < 0 ? 0 : gmem_fd,
-	};
+	struct kvm_slot *slot;
 
-	if (ioctl(vm->fd, KVM_SET_USER_MEMORY_REGION2, &region))
+	if (vm->nr_slots == ARRAY_SIZE(vm->slots))
+		die("too many memslots");
+	slot = &vm->slots[vm->nr_slots];
+	*slot = (struct kvm_slot){
+		.slot = vm->nr_slots,
+		.gpa = gpa,
+		.size = size,
+		.hva = hva,
+		.gmem_fd = gmem_fd,
+		.gmem_offset = gmem_offset,
+		.shared_fd = shared_fd,
+		.shared_offset = shared_offset,
+	};
+	if (kvm_set_memslot2(vm->fd, slot))
 		die("KVM_SET_USER_MEMORY_REGION2 (slot %u, gpa 0x%" PRIx64
-		    ", %" PRIu64 " MiB): %s", slot, gpa, size / MiB,
-		    strerror(errno));
+		    ", %" PRIu64 " KiB, guest_memfd offset 0x%" PRIx64 "): %s",
+		    slot->slot, gpa, size / KiB, gmem_offset, strerror(errno));
+	vm->nr_slots++;
 }
+
+/*
+ * RAM_CONVERT: the low region is a plain memslot on a memfd.  The data
+ * region is two memslots, its lower and upper parts, both bound to one
+ * guest_memfd at non-zero offsets and in the other order:
+ *
+ *   guest_memfd:  [ unused, GMEM_LEAD | upper part | lower part ]
+ *
+ * A VMM that binds one file through several memslots finds the offset of a
+ * gpa through its memslot (kvm_convert() does).  The shared side is one
+ * memfd, at the offset of the gpa in the data region.  The split is 2 MiB
+ * aligned where the data region allows, and so are the offsets if the
+ * memslots' size is, so that KVM can still map 2 MiB of private memory at
+ * a time.
+ *
+ * The memslots cover the vCPUs' parts and no more.  Dividing the data
+ * region among the vCPUs can leave a few KiB over at its end: in the
+ * guest_memfd they could share a 2 MiB folio with memory in use, which
+ * st_blocks would count as held for data not in use.
+ */
+#define GMEM_LEAD		LARGE_PAGE_SIZE
 
 static void vm_add_memory_convert(struct vm *vm)
 {
-	struct kvm_create_guest_memfd gmem = { .size = vm->data_size };
+	uint64_t size = vm->part_size * vm->nr_vcpus;
+	uint64_t lower = size / 2 / LARGE_PAGE_SIZE * LARGE_PAGE_SIZE;
+	uint64_t upper;
+
+	if (!lower)
+		lower = size / 2 / GUEST_PAGE_SIZE * GUEST_PAGE_SIZE;
+	upper = size - lower;
 
 	vm->low = memfd_map("gmem-vmm-low", LOW_SIZE, &vm->low_fd);
-	vm_set_memslot(vm, 0, 0, LOW_SIZE, vm->low, -1, 0);
+	vm_add_memslot(vm, 0, LOW_SIZE, vm->low, -1, 0, -1, 0);
 
 	vm->shared = memfd_map("gmem-vmm-shared", vm->data_size,
 			       &vm->shared_fd);
-	vm->gmem_fd = ioctl(vm->fd, KVM_CREATE_GUEST_MEMFD, &gmem);
+	vm->gmem_size = GMEM_LEAD + size;
+	vm->gmem_fd = kvm_create_gmem(vm->fd, vm->gmem_size, 0);
 	if (vm->gmem_fd < 0)
 		die("KVM_CREATE_GUEST_MEMFD (%" PRIu64 " MiB): %s",
-		    vm->data_size / MiB, strerror(errno));
-	vm_set_memslot(vm, 1, DATA_GPA, vm->data_size, vm->shared,
-		       vm->gmem_fd, 0);
+		    vm->gmem_size / MiB, strerror(errno));
+	vm_add_memslot(vm, DATA_GPA, lower, vm->shared,
+		       vm->gmem_fd, GMEM_LEAD + upper, vm->shared_fd, 0);
+	vm_add_memslot(vm, DATA_GPA + lower, upper, vm->shared + lower,
+		       vm->gmem_fd, GMEM_LEAD, vm->shared_fd, lower);
 }
 
 /*
@@ -164,18 +183,17 @@ static void vm_add_memory_convert(struct vm *vm)
  */
 static void vm_add_memory_gmem(struct vm *vm)
 {
-	struct kvm_create_guest_memfd gmem = {
-		.size = vm->ram_size,
-		.flags = GUEST_MEMFD_FLAG_MMAP | GUEST_MEMFD_FLAG_INIT_SHARED,
-	};
 	uint8_t *ram;
 
 	vm->low_fd = -1;
 	vm->shared_fd = -1;
-	vm->gmem_fd = ioctl(vm->fd, KVM_CREATE_GUEST_MEMFD, &gmem);
+	vm->gmem_size = vm->ram_size;
+	vm->gmem_fd = kvm_create_gmem(vm->fd, vm->gmem_size,
+				      GUEST_MEMFD_FLAG_MMAP |
+				      GUEST_MEMFD_FLAG_INIT_SHARED);
 	if (vm->gmem_fd < 0)
 		die("KVM_CREATE_GUEST_MEMFD (%" PRIu64 " MiB, GUEST_MEMFD_FLAG_MMAP"
-		    " | GUEST_MEMFD_FLAG_INIT_SHARED): %s", vm->ram_size / MiB,
+		    " | GUEST_MEMFD_FLAG_INIT_SHARED): %s", vm->gmem_size / MiB,
 		    strerror(errno));
 	ram = mmap(NULL, vm->ram_size, PROT_READ | PROT_WRITE, MAP_SHARED,
 		   vm->gmem_fd, 0);
@@ -184,9 +202,9 @@ static void vm_add_memory_gmem(struct vm *vm)
 		    vm->ram_size / MiB, strerror(errno));
 	vm->low = ram;
 	vm->shared = ram + DATA_GPA;
-	vm_set_memslot(vm, 0, 0, LOW_SIZE, vm->low, vm->gmem_fd, 0);
-	vm_set_memslot(vm, 1, DATA_GPA, vm->data_size, vm->shared,
-		       vm->gmem_fd, DATA_GPA);
+	vm_add_memslot(vm, 0, LOW_SIZE, vm->low, vm->gmem_fd, 0, -1, 0);
+	vm_add_memslot(vm, DATA_GPA, vm->data_size, vm->shared,
+		       vm->gmem_fd, DATA_GPA, -1, 0);
 }
 
 static void *vm_low_hva(const struct vm *vm, uint64_t gpa)
@@ -376,76 +394,72 @@ uint64_t *vm_shared_hva(const struct vm *vm, uint64_t gpa)
 }
 
 /* Record the first failure and wake every vCPU waiting for the others. */
-static void __vm_vfail(struct vm *vm, const char *fmt, va_list ap)
+static void __vm_vfail(struct vm *vm, enum vmm_status status,
+		       const char *fmt, va_list ap)
 {
 	if (vm->failed)
 		return;
 	vsnprintf(vm->failure, sizeof(vm->failure), fmt, ap);
 	fprintf(stderr, "error: %s\n", vm->failure);
 	vm->failed = true;
+	vm->status = status;
 	pthread_cond_broadcast(&vm->cond);
 }
 
-/* vm_fail() for a caller that holds vm->lock. */
+/* vm_fail() of a failed check, for a caller that holds vm->lock. */
 static void __attribute__((format(printf, 2, 3)))
 __vm_fail(struct vm *vm, const char *fmt, ...)
 {
 	va_list ap;
 
 	va_start(ap, fmt);
-	__vm_vfail(vm, fmt, ap);
+	__vm_vfail(vm, STATUS_FAIL, fmt, ap);
 	va_end(ap);
 }
 
-void vm_fail(struct vm *vm, const char *fmt, ...)
+void vm_fail(struct vm *vm, enum vmm_status status, const char *fmt, ...)
 {
 	va_list ap;
 
 	va_start(ap, fmt);
 	pthread_mutex_lock(&vm->lock);
-	__vm_vfail(vm, fmt, ap);
+	__vm_vfail(vm, status, fmt, ap);
 	pthread_mutex_unlock(&vm->lock);
 	va_end(ap);
 }
 
 /*
- * The memory discipline: a page of the data region is held once, on the
- * side its attribute names.  Going private, the guest's page moves to the
- * guest_memfd (allocated at the first private access) and the memfd page
- * of the shared side is punched out; going shared, the guest_memfd page is
- * punched out and the memfd page comes back at the first shared access.
- * Either way the data does not survive a conversion and the guest finds
- * zeros.  The attributes change first, so that KVM has zapped the old
- * mappings when the old side is freed, and the vCPU that asked is stopped
- * meanwhile, so nothing refills the freed side.
+ * Convert a range of the data region, holding each page once (see
+ * kvm_convert()): the guest's page moves to the guest_memfd at its first
+ * private access, or to the memfd at its first shared access, and the side
+ * it left is punched out.
  */
 bool vm_convert(struct vm *vm, uint64_t gpa, uint64_t size, bool private)
 {
-	struct kvm_memory_attributes attrs = {
-		.address = gpa,
-		.size = size,
-		.attributes = private ? KVM_MEMORY_ATTRIBUTE_PRIVATE : 0,
-	};
-	int fd = private ? vm->shared_fd : vm->gmem_fd;
-	int r;
+	const char *failed;
 
-	do
-		r = ioctl(vm->fd, KVM_SET_MEMORY_ATTRIBUTES, &attrs);
-	while (r && errno == EINTR);
-	if (r) {
-		vm_fail(vm, "KVM_SET_MEMORY_ATTRIBUTES(gpa 0x%" PRIx64 ", %" PRIu64
-			" KiB, %s): %s", gpa, size / KiB,
-			private ? "private" : "shared", strerror(errno));
-		return false;
-	}
-	if (fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
-		      gpa - DATA_GPA, size)) {
-		vm_fail(vm, "punching gpa 0x%" PRIx64 " (%" PRIu64 " KiB) out of the %s: %s",
-			gpa, size / KiB, private ? "shared memfd" : "guest_memfd",
-			strerror(errno));
-		return false;
-	}
-	return true;
+	if (!kvm_convert(vm->fd, vm->slots, vm->nr_slots, gpa, size, private,
+			 &failed))
+		return true;
+	vm_fail(vm, STATUS_FAIL, "converting gpa 0x%" PRIx64 " (%" PRIu64
+		" KiB) to %s: %s: %s", gpa, size / KiB,
+		private ? "private" : "shared", failed, strerror(errno));
+	return false;
+}
+
+/*
+ * RAM_GMEM, before the run: give the page at @gpa a memory error, as the
+ * hardware would, with madvise(MADV_HWPOISON) on the VMM's mapping of the
+ * guest_memfd (root only; CONFIG_MEMORY_FAILURE).  The page stays in the
+ * file, poisoned; KVM zaps it from the guest, the VMM's mapping of it is
+ * gone (touching it would be SIGBUS), and the guest's first access to it
+ * makes KVM_RUN fail with EHWPOISON.
+ */
+void vm_inject_hwpoison(struct vm *vm, uint64_t gpa)
+{
+	if (madvise(vm_shared_hva(vm, gpa), GUEST_PAGE_SIZE, MADV_HWPOISON))
+		die("madvise(MADV_HWPOISON) on gpa 0x%" PRIx64 ": %s (it needs "
+		    "root and CONFIG_MEMORY_FAILURE)", gpa, strerror(errno));
 }
 
 /* The memory a file holds, whatever its size. */
@@ -563,9 +577,9 @@ bool vm_check_guest_data(struct vm *vm)
 		got = *(volatile uint64_t *)vm_shared_hva(vm, gpa);
 		want = pattern(KIND_SHARED_GUEST, vm->rounds, gpa);
 		if (got != want) {
-			vm_fail(vm, "after the run, the VMM reads 0x%" PRIx64
-				" at gpa 0x%" PRIx64 " (vCPU %" PRIu64 "'s part), "
-				"the guest wrote 0x%" PRIx64, got, gpa,
+			vm_fail(vm, STATUS_FAIL, "after the run, the VMM reads "
+				"0x%" PRIx64 " at gpa 0x%" PRIx64 " (vCPU %" PRIu64
+				"'s part), the guest wrote 0x%" PRIx64, got, gpa,
 				(gpa - DATA_GPA) / vm->part_size, want);
 			return false;
 		}

@@ -6,7 +6,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "compat.h"
+#include "kvm-gmem.h"
 #include "layout.h"
 
 #define KiB			((uint64_t)1024)
@@ -15,6 +15,20 @@
 
 #define ARRAY_SIZE(a)		(sizeof(a) / sizeof((a)[0]))
 #define DIV_ROUND_UP(n, d)	(((n) + (d) - 1) / (d))
+
+/*
+ * The exit status of gmem-vmm: how the run ended.  A run that fails stops at
+ * its first failure, whose status is the run's.  4 is left out: kselftest
+ * and this project's test harness read it as "skipped".
+ */
+enum vmm_status {
+	STATUS_PASS = 0,
+	STATUS_FAIL = 1,	/* a check, setup, a capability, KVM_RUN otherwise */
+	STATUS_USAGE = 2,
+	STATUS_MEMORY_FAULT = 3, /* a KVM_EXIT_MEMORY_FAULT it could not fix */
+	STATUS_NO_MEMORY = 5,	/* KVM_RUN: ENOMEM */
+	STATUS_HWPOISON = 6,	/* KVM_RUN: EHWPOISON */
+};
 
 struct vm;
 
@@ -56,6 +70,10 @@ struct vm {
 	int gmem_fd;		/* guest_memfd: its private side */
 	uint8_t *low;		/* host view of the low region */
 	uint8_t *shared;	/* host view of the data region's shared side */
+	uint64_t gmem_size;	/* of the guest_memfd */
+	/* The memslots, in gpa order, for conversions to find file offsets. */
+	struct kvm_slot slots[3];
+	unsigned int nr_slots;
 	uint64_t ram_size;
 	uint64_t data_size;
 	uint64_t part_size;	/* each vCPU's part of the data region */
@@ -74,6 +92,7 @@ struct vm {
 	unsigned int arrived;
 	unsigned int generation;
 	bool failed;
+	enum vmm_status status;	/* of the first failure */
 	char failure[256];
 	uint64_t peak_data;	/* the most gmem + shared bytes seen */
 
@@ -85,6 +104,7 @@ struct vm {
 	uint64_t peak_growth;
 };
 
+/* Print an error and exit with STATUS_FAIL. */
 void __attribute__((noreturn, format(printf, 1, 2))) die(const char *fmt, ...);
 
 void vm_create(struct vm *vm, enum ram_mode mode, uint64_t ram_size,
@@ -94,9 +114,10 @@ bool vm_range_is_data(const struct vm *vm, uint64_t gpa, uint64_t size);
 bool vm_convert(struct vm *vm, uint64_t gpa, uint64_t size, bool private);
 uint64_t *vm_shared_hva(const struct vm *vm, uint64_t gpa);
 bool vm_check_guest_data(struct vm *vm);
+void vm_inject_hwpoison(struct vm *vm, uint64_t gpa);
 bool vm_rendezvous(struct vm *vm, enum guest_event event, unsigned int round);
-void __attribute__((format(printf, 2, 3)))
-vm_fail(struct vm *vm, const char *fmt, ...);
+void __attribute__((format(printf, 3, 4)))
+vm_fail(struct vm *vm, enum vmm_status status, const char *fmt, ...);
 
 void vcpus_create(struct vm *vm);
 void vcpus_run(struct vm *vm);
