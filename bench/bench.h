@@ -143,20 +143,71 @@ static UNUSED void quartiles(const uint64_t *v, int n, uint64_t *q1,
 }
 
 /*
- * Print @what: the median of @v (sorted here), with the interquartile range,
- * the minimum and maximum and the number of runs, each divided by @div and
- * in @unit.  Returns the median (undivided).
+ * The figures of a metric's repetitions, in its unit: their number, minimum,
+ * quartiles (median() and quartiles()) and maximum.  n 1 is a figure
+ * measured once, which has no spread; n 0 a figure that was not measured at
+ * all but is given (a size to compare with).
  */
-static UNUSED uint64_t spread(const char *what, uint64_t *v, int n,
-			      double div, const char *unit)
+struct stats {
+	int n;
+	double min, q1, median, q3, max;
+};
+
+/* The figures of the @n repetitions @v (sorted here), each divided by @div. */
+static UNUSED struct stats stats_of(uint64_t *v, int n, double div)
 {
 	uint64_t med = median(v, n), q1, q3;
 
 	quartiles(v, n, &q1, &q3);
+	return (struct stats){
+		.n = n, .min = v[0] / div, .q1 = q1 / div, .median = med / div,
+		.q3 = q3 / div, .max = v[n - 1] / div,
+	};
+}
+
+/* A figure measured once. */
+static UNUSED struct stats stats_one(double v)
+{
+	return (struct stats){
+		.n = 1, .min = v, .q1 = v, .median = v, .q3 = v, .max = v,
+	};
+}
+
+/* A figure given, not measured (n 0). */
+static UNUSED struct stats stats_given(double v)
+{
+	struct stats s = stats_one(v);
+
+	s.n = 0;
+	return s;
+}
+
+/*
+ * @k / x for every figure x of @s, e.g. ns per run into pages per second:
+ * the order reverses, so the minimum comes from the maximum.  Exact for the
+ * quartiles, and for the median of an odd number of repetitions.
+ */
+static UNUSED struct stats stats_recip(struct stats s, double k)
+{
+	return (struct stats){
+		.n = s.n, .min = k / s.max, .q1 = k / s.q3,
+		.median = k / s.median, .q3 = k / s.q1, .max = k / s.min,
+	};
+}
+
+/*
+ * Print @what: the median of @v (sorted here), with the interquartile range,
+ * the minimum and maximum and the number of runs, each divided by @div and
+ * in @unit.  Returns those figures (divided).
+ */
+static UNUSED struct stats spread(const char *what, uint64_t *v, int n,
+				  double div, const char *unit)
+{
+	struct stats s = stats_of(v, n, div);
+
 	printf("%-30s median %.2f %s  (IQR %.2f-%.2f, min %.2f, max %.2f, %d runs)\n",
-	       what, med / div, unit, q1 / div, q3 / div, v[0] / div,
-	       v[n - 1] / div, n);
-	return med;
+	       what, s.median, unit, s.q1, s.q3, s.min, s.max, n);
+	return s;
 }
 
 static UNUSED const char *size_str(uint64_t bytes)
@@ -179,33 +230,64 @@ static UNUSED const char *size_str(uint64_t bytes)
 
 /*
  * The summary: a program ends with one line per metric of its table,
- *	result <metric> <value> <unit> <reference> <ratio> <target>
- * the fields separated by single spaces, none empty or with a space in it,
- * for scripts to split (scripts/bench-report.sh):
- *  - <value> is what was measured, in <unit>; <reference> the figure of the
- *    same run that it is compared with, in the same unit; <ratio> the ratio
- *    of the two.  Both are "-" for a metric without an in-run reference.
+ *	result <metric> <value> <unit> <reference> <ratio> <target> <stat>
+ *	       <n> <min> <q1> <median> <q3>
+ *	       <ref-n> <ref-min> <ref-q1> <ref-median> <ref-q3>
+ * all on one line, the fields separated by single spaces, none empty or with
+ * a space in it, "-" where there is no figure, for scripts to split
+ * (scripts/bench-report.py):
+ *  - <stat> is the statistic of the metric's repetitions that its verdict
+ *    is decided on, declared in the program's table of metrics before
+ *    anything runs: "median", "max" (the worst repetition), or "single" for
+ *    a figure measured once.
+ *  - <value> is that statistic of what was measured, in <unit>; <n> is the
+ *    number of repetitions, <min> their minimum, <q1> to <q3> their
+ *    interquartile range and <median> their median.  A figure measured once
+ *    has n 1 and no spread: "-" for the four.
+ *  - <reference> is the same statistic of the figure of the same run that
+ *    the value is compared with, in the same unit, and <ref-n> to <ref-q3>
+ *    describe its repetitions as above; a reference that is given rather
+ *    than measured (the size that was allocated) has "-" for all five.
+ *    <ratio> is value / reference, or reference / value for a metric that
+ *    is a speed-up (its table says so).  A metric without an in-run
+ *    reference has "-" for the reference, the ratio and the five.
  *  - <target> is "<=X" or ">=X", which the ratio (or, without one, the
- *    value) meets or misses, or "~X" for a figure to watch, not to meet.
- * A metric that was not measured (the program skipped, or died before it
- * got there) has "-" for value, reference and ratio, and the reason after
- * its target, up to the end of the line:
- *	result <metric> - <unit> - - <target> not-run: <reason>
+ *    value) meets or misses; "~X" for a figure to watch, not to meet; or
+ *    "base<=X" for a metric whose reference is the same metric measured on
+ *    the unpatched base kernel, in another boot: the report takes the ratio
+ *    of the two (bench-report.py --base).
+ * The verdicts are "met", "MISSED", "info" (nothing to meet: "~X", or
+ * "base<=X" without the base kernel's figure) and "not-run", in the
+ * programs' own lines as in the report.  A metric that was not measured
+ * (the program skipped, or died before it got there) has "-" for every
+ * figure, its <stat> as declared, and the reason after the last field, up
+ * to the end of the line:
+ *	result <metric> - <unit> - - <target> <stat> - - - - - - - - - - not-run: <reason>
  * bench_start() sets an atexit() handler that prints the summary of a
  * program that exits before printing it, so that no metric goes missing.
  */
+enum statistic { STAT_MEDIAN = 1, STAT_MAX, STAT_SINGLE };
+
+static const char *const stat_name[] = {
+	[STAT_MEDIAN] = "median", [STAT_MAX] = "max", [STAT_SINGLE] = "single",
+};
+
 struct metric {
 	const char *name, *unit, *target;
+	enum statistic stat;
+	/* The ratio is reference / value: how many times as fast. */
+	bool speedup;
 };
 
 struct result {
-	double value, ref, ratio;
+	struct stats value, ref;
+	double ratio;
 	int decimals, ratio_decimals;
-	bool measured;
+	bool measured, has_ref;
 };
 
 #define MAX_METRICS	16
-/* The reference and ratio of a metric that has no in-run reference. */
+/* The ratio of a metric that has no in-run reference. */
 #define NO_REF		NAN
 
 /* A target from a #define: TARGET("<=", SET_TARGET) is "<=4.0". */
@@ -217,9 +299,27 @@ static struct result results[MAX_METRICS];
 static int nr_metrics;
 static bool results_printed;
 
-static UNUSED void add_result(const char *name, double value, double ref,
-			      int decimals, double ratio, int ratio_decimals)
+/* The figure of @s that @stat decides on. */
+static double stat_value(const struct stats *s, enum statistic stat)
 {
+	return stat == STAT_MAX ? s->max : s->median;
+}
+
+/*
+ * Records the metric @name: @value, and the in-run reference @ref that it
+ * is compared with unless that is NULL, in the metric's unit, printed with
+ * @decimals.  The ratio is taken on the metric's statistic and printed with
+ * @ratio_decimals.  Returns the ratio as printed, so that the program's own
+ * verdict is the report's; NO_REF without a reference (or with one of 0).
+ */
+static UNUSED double add_result(const char *name, const struct stats *value,
+				const struct stats *ref, int decimals,
+				int ratio_decimals)
+{
+	const struct metric *m;
+	struct result *r;
+	double v, rv;
+	char buf[64];
 	int i;
 
 	for (i = 0; i < nr_metrics; i++)
@@ -227,37 +327,45 @@ static UNUSED void add_result(const char *name, double value, double ref,
 			break;
 	if (i == nr_metrics)
 		die("no metric %s in the table given to bench_start()", name);
-	results[i] = (struct result){
-		.value = value, .ref = ref, .ratio = ratio,
-		.decimals = decimals, .ratio_decimals = ratio_decimals,
-		.measured = true,
+	m = &metrics[i];
+	if (m->stat == STAT_SINGLE && (value->n != 1 || (ref && ref->n > 1)))
+		die("metric %s is a single measurement, given %d repetitions",
+		    name, value->n);
+	r = &results[i];
+	*r = (struct result){
+		.value = *value, .ratio = NO_REF, .decimals = decimals,
+		.ratio_decimals = ratio_decimals, .measured = true,
+		.has_ref = ref != NULL,
 	};
-}
-
-/* @v with @decimals, or "-" for NO_REF. */
-static const char *result_str(char *buf, size_t size, double v, int decimals)
-{
-	if (isnan(v))
-		return "-";
-	snprintf(buf, size, "%.*f", decimals, v);
-	return buf;
+	if (!ref)
+		return NO_REF;
+	r->ref = *ref;
+	v = stat_value(value, m->stat);
+	rv = stat_value(ref, m->stat);
+	if ((m->speedup ? v : rv) == 0)
+		return NO_REF;
+	snprintf(buf, sizeof(buf), "%.*f", ratio_decimals,
+		 m->speedup ? rv / v : v / rv);
+	r->ratio = strtod(buf, NULL);
+	return r->ratio;
 }
 
 /* How many targets were checked, and missed, by verdict(). */
 static int nr_targets, nr_missed;
 
-/* "ok" or "MISSED", counting the target for print_targets(). */
-static UNUSED const char *verdict(bool ok)
+/* "met" or "MISSED", counting the target for print_targets(). */
+static UNUSED const char *verdict(bool met)
 {
 	nr_targets++;
-	if (!ok)
+	if (!met)
 		nr_missed++;
-	return ok ? "ok" : "MISSED";
+	return met ? "met" : "MISSED";
 }
 
 static UNUSED void print_targets(void)
 {
-	printf("targets: %d ok, %d MISSED\n", nr_targets - nr_missed, nr_missed);
+	printf("targets: %d met, %d MISSED\n", nr_targets - nr_missed,
+	       nr_missed);
 }
 
 /*
@@ -303,9 +411,24 @@ static UNUSED int run_parts(void (*const parts[])(void), const bool *run,
 	return 0;
 }
 
+/* " <n> <min> <q1> <median> <q3>" of @s; "-" for what it does not have. */
+static void print_stats(const struct stats *s, int decimals)
+{
+	if (!s || s->n < 1) {
+		printf(" - - - - -");
+		return;
+	}
+	if (s->n == 1) {
+		printf(" 1 - - - -");
+		return;
+	}
+	printf(" %d %.*f %.*f %.*f %.*f", s->n, decimals, s->min, decimals,
+	       s->q1, decimals, s->median, decimals, s->q3);
+}
+
 static UNUSED void print_results(void)
 {
-	char value[64], ref[64], ratio[64], *nl;
+	char *nl;
 	int i;
 
 	results_printed = true;
@@ -316,18 +439,26 @@ static UNUSED void print_results(void)
 		const struct result *r = &results[i];
 
 		if (!r->measured) {
-			printf("result %s - %s - - %s not-run: %s\n", m->name,
-			       m->unit, m->target,
+			printf("result %s - %s - - %s %s - - - - - - - - - - not-run: %s\n",
+			       m->name, m->unit, m->target, stat_name[m->stat],
 			       *stop_reason ? stop_reason : "not measured");
 			continue;
 		}
-		printf("result %s %s %s %s %s %s\n", m->name,
-		       result_str(value, sizeof(value), r->value, r->decimals),
-		       m->unit,
-		       result_str(ref, sizeof(ref), r->ref, r->decimals),
-		       result_str(ratio, sizeof(ratio), r->ratio,
-				  r->ratio_decimals),
-		       m->target);
+		printf("result %s %.*f %s", m->name, r->decimals,
+		       stat_value(&r->value, m->stat), m->unit);
+		if (r->has_ref)
+			printf(" %.*f", r->decimals,
+			       stat_value(&r->ref, m->stat));
+		else
+			printf(" -");
+		if (isnan(r->ratio))
+			printf(" -");
+		else
+			printf(" %.*f", r->ratio_decimals, r->ratio);
+		printf(" %s %s", m->target, stat_name[m->stat]);
+		print_stats(&r->value, r->decimals);
+		print_stats(r->has_ref ? &r->ref : NULL, r->decimals);
+		printf("\n");
 	}
 }
 
@@ -338,20 +469,23 @@ static void print_results_at_exit(void)
 }
 
 /*
- * Prints "<name> on <release> <version>", opens /dev/kvm into kvm_fd and
- * exits 4 (SKIP) if KVM lacks KVM_X86_SW_PROTECTED_VM.  @table lists the
- * metrics of the summary, in the order printed, and ends with { NULL }.
- * Errors and results come out in order, whatever stdout is.
+ * Prints "<name> on <release> <version>" and opens /dev/kvm into kvm_fd.
+ * @table lists the metrics of the summary, in the order printed, each with
+ * its statistic, and ends with { NULL }.  Errors and results come out in
+ * order, whatever stdout is.
  */
 static UNUSED void bench_start(const char *name, const struct metric *table)
 {
 	struct utsname u;
-	int types;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	for (metrics = table; metrics[nr_metrics].name; nr_metrics++)
+	for (metrics = table; metrics[nr_metrics].name; nr_metrics++) {
 		if (nr_metrics == MAX_METRICS)
 			die("more than %d metrics", MAX_METRICS);
+		if (!metrics[nr_metrics].stat)
+			die("metric %s declares no statistic",
+			    metrics[nr_metrics].name);
+	}
 	atexit(print_results_at_exit);
 	uname(&u);
 	printf("%s on %s %s\n", name, u.release, u.version);
@@ -359,7 +493,13 @@ static UNUSED void bench_start(const char *name, const struct metric *table)
 	kvm_fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
 	if (kvm_fd < 0)
 		die_errno("open(/dev/kvm)");
-	types = ioctl(kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_VM_TYPES);
+}
+
+/* Exits 4 (SKIP) if KVM lacks KVM_X86_SW_PROTECTED_VM. */
+static UNUSED void require_sw_protected_vm(void)
+{
+	int types = ioctl(kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_VM_TYPES);
+
 	if (types < 0)
 		die_errno("KVM_CHECK_EXTENSION(KVM_CAP_VM_TYPES)");
 	if (!(types & (1 << KVM_X86_SW_PROTECTED_VM)))

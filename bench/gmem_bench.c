@@ -22,9 +22,8 @@
  * Exits 0 on success, 4 (SKIP) if KVM lacks KVM_X86_SW_PROTECTED_VM or
  * KVM_CAP_GUEST_MEMFD, 1 on any error.  The numbers that older headers lack
  * are upstream's (shared/abi.md).  Missing a target is reported, not an
- * error.  The last lines sum up each metric as
- *	result <metric> <value> <unit> <reference> <ratio> <target>
- * or say why it was not measured (bench.h).
+ * error.  The last lines sum up each metric, with the spread of its
+ * repetitions, or say why it was not measured (bench.h's summary lines).
  */
 #include "bench.h"
 #include <pthread.h>
@@ -111,18 +110,29 @@ static double mib(double bytes)
 	return bytes / MiB;
 }
 
-/* The metrics of the summary (bench.h), in the order measured. */
+/*
+ * The metrics of the summary (bench.h), in the order measured, and the
+ * statistic each is decided on: the median of the runs, but the worst
+ * batch of part 6 (a stall of a few batches is what it looks for) and the
+ * single measurements of parts 4 and 5 (part 5's figure is its worst
+ * stage), whose references are the sizes allocated.
+ */
 static const struct metric gmem_metrics[] = {
-	{ "fault_private_vs_shared", "pages/s", TARGET(">=", FAULT_TARGET) },
-	{ "punch_512_vs_1", "ns", TARGET("<=", ONE_TARGET) },
-	{ "to_shared_512_vs_1", "ns", TARGET("<=", ONE_TARGET) },
-	{ "to_private_512_vs_1", "ns", TARGET("<=", ONE_TARGET) },
-	{ "punch_realloc_4k", "us", TARGET("~", REALLOC_UPSTREAM) },
-	{ "fallocate_vs_memset", "ms", TARGET("<=", BULK_TARGET) },
-	{ "punch_gives_back", "kB", TARGET("<=", GIVE_BACK_TARGET) },
-	{ "convert_footprint", "MiB", TARGET("<=", CONV_TARGET) },
-	{ "convert_footprint_sys", "MiB", TARGET("<=", CONV_TARGET) },
-	{ "fault_latency_under_fallocate", "us", TARGET("<=", LAT_TARGET) },
+	{ "fault_private_vs_shared", "pages/s", TARGET(">=", FAULT_TARGET),
+	  STAT_MEDIAN },
+	{ "punch_512_vs_1", "ns", TARGET("<=", ONE_TARGET), STAT_MEDIAN },
+	{ "to_shared_512_vs_1", "ns", TARGET("<=", ONE_TARGET), STAT_MEDIAN },
+	{ "to_private_512_vs_1", "ns", TARGET("<=", ONE_TARGET), STAT_MEDIAN },
+	{ "punch_realloc_4k", "us", TARGET("~", REALLOC_UPSTREAM),
+	  STAT_MEDIAN },
+	{ "fallocate_vs_memset", "ms", TARGET("<=", BULK_TARGET), STAT_MEDIAN },
+	{ "punch_gives_back", "kB", TARGET("<=", GIVE_BACK_TARGET),
+	  STAT_SINGLE },
+	{ "convert_footprint", "MiB", TARGET("<=", CONV_TARGET), STAT_SINGLE },
+	{ "convert_footprint_sys", "MiB", TARGET("<=", CONV_TARGET),
+	  STAT_SINGLE },
+	{ "fault_latency_under_fallocate", "us", TARGET("<=", LAT_TARGET),
+	  STAT_MAX },
 	{ NULL }
 };
 
@@ -362,10 +372,11 @@ static const char *const kind_name[2] = { "private", "shared" };
 /* 1. Fresh private against fresh shared pages, in one memslot. */
 static void bench_fault(void)
 {
-	uint64_t pages = FAULT_SIZE / PAGE, t[2][FAULT_REPS], med[2];
+	uint64_t pages = FAULT_SIZE / PAGE, t[2][FAULT_REPS];
 	uint64_t paired[FAULT_REPS];
 	uint64_t start[2] = { TEST_GPA, TEST_GPA + FAULT_SIZE };
-	double rate[2], ratio;
+	struct stats rate[2];
+	double ratio;
 	char thp[256], mode[32];
 	struct region r;
 	struct guest g;
@@ -416,20 +427,19 @@ static void bench_fault(void)
 	/* Each round's two runs are back to back: their ratio, in ppm. */
 	for (rep = 0; rep < FAULT_REPS; rep++)
 		paired[rep] = t[1][rep] * 1000000 / t[0][rep];
+	/* Each run's pages per second: the quick runs are the high rates. */
 	for (k = 0; k < 2; k++) {
-		med[k] = median(t[k], FAULT_REPS);
-		rate[k] = pages * (double)NSEC / med[k];
-		printf("%-7s: median %.0f pages/s (%llu ns/page)  best %.0f pages/s\n",
-		       kind_name[k], rate[k],
-		       (unsigned long long)(med[k] / pages),
-		       pages * (double)NSEC / t[k][0]);
+		rate[k] = stats_recip(stats_of(t[k], FAULT_REPS, 1),
+				      pages * (double)NSEC);
+		printf("%-7s: median %.0f pages/s (%.0f ns/page)  best %.0f pages/s  IQR %.0f-%.0f pages/s\n",
+		       kind_name[k], rate[k].median, NSEC / rate[k].median,
+		       rate[k].max, rate[k].q1, rate[k].q3);
 	}
-	ratio = rate[0] / rate[1];
 	printf("context: median of the %d per-round ratios private / shared (pages/s): %.2f\n",
 	       FAULT_REPS, median(paired, FAULT_REPS) / 1e6);
+	ratio = add_result("fault_private_vs_shared", &rate[0], &rate[1], 0, 2);
 	printf("ratio private / shared (pages/s, medians): %.2f  target >= %.1f: %s\n",
 	       ratio, FAULT_TARGET, verdict(ratio >= FAULT_TARGET));
-	add_result("fault_private_vs_shared", rate[0], rate[1], 0, ratio, 2);
 }
 
 /*
@@ -482,7 +492,8 @@ static void bench_one_page(void)
 {
 	static uint64_t t[2][NR_OPS][ONE_ITERS];
 	static const int slots[2] = { 1, NR_PARTS };
-	uint64_t ns[NR_OPS], med[2][NR_OPS], bind;
+	uint64_t ns[NR_OPS], bind;
+	struct stats st[2];
 	struct guest g[2];
 	struct region r[2];
 	double ratio;
@@ -529,30 +540,24 @@ static void bench_one_page(void)
 
 	for (op = 0; op < NR_OPS; op++) {
 		for (c = 0; c < 2; c++) {
-			uint64_t q1, q3;
-
-			med[c][op] = median(t[c][op], ONE_ITERS);
-			quartiles(t[c][op], ONE_ITERS, &q1, &q3);
-			printf("%-18s %3d memslot%s: median %8llu ns  min %8llu ns  IQR %llu ns (%llu..%llu)  n %d\n",
+			st[c] = stats_of(t[c][op], ONE_ITERS, 1);
+			printf("%-18s %3d memslot%s: median %8.0f ns  min %8.0f ns  IQR %.0f ns (%.0f..%.0f)  n %d\n",
 			       op_name[op], slots[c], c ? "s" : " ",
-			       (unsigned long long)med[c][op],
-			       (unsigned long long)t[c][op][0],
-			       (unsigned long long)(q3 - q1),
-			       (unsigned long long)q1,
-			       (unsigned long long)q3, ONE_ITERS);
+			       st[c].median, st[c].min, st[c].q3 - st[c].q1,
+			       st[c].q1, st[c].q3, ONE_ITERS);
 		}
 		if (op == OP_REALLOC) {
-			printf("%-18s   1 memslot : median %.1f us; upstream 6.12 took %.1f us on another run of this kind of machine (a figure to compare with, not a target)\n",
-			       op_name[op], med[0][op] / 1e3, REALLOC_UPSTREAM);
-			add_result("punch_realloc_4k", med[0][op] / 1e3, NO_REF,
-				   1, NO_REF, 2);
+			struct stats us = stats_of(t[0][op], ONE_ITERS, 1e3);
+
+			printf("%-18s   1 memslot : median %.1f us; upstream 6.12 took %.1f us on another run of this kind of machine (a figure to compare with, not a target: info)\n",
+			       op_name[op], us.median, REALLOC_UPSTREAM);
+			add_result("punch_realloc_4k", &us, NULL, 1, 2);
 			continue;
 		}
-		ratio = (double)med[1][op] / (double)med[0][op];
+		ratio = add_result(op_metric[op], &st[1], &st[0], 0, 2);
 		printf("%-18s ratio %d / 1 memslots (medians): %.2f  target <= %.1f: %s\n",
 		       op_name[op], NR_PARTS, ratio, ONE_TARGET,
 		       verdict(ratio <= ONE_TARGET));
-		add_result(op_metric[op], med[1][op], med[0][op], 0, ratio, 2);
 	}
 }
 
@@ -589,7 +594,8 @@ static const char *const bulk_name[2] = { "fallocate", "memset" };
 /* 3. Allocating a guest_memfd against faulting in anonymous memory. */
 static void bench_bulk(void)
 {
-	uint64_t t[2][BULK_REPS], med[2];
+	uint64_t t[2][BULK_REPS];
+	struct stats ms[2];
 	double ratio;
 	int vm, rep, i, k;
 
@@ -615,24 +621,17 @@ static void bench_bulk(void)
 	}
 	close(vm);
 	for (k = 0; k < 2; k++) {
-		uint64_t q1, q3;
-
-		med[k] = median(t[k], BULK_REPS);
-		quartiles(t[k], BULK_REPS, &q1, &q3);
-		printf("%-9s: median %llu ms (%.0f MiB/s, %llu ns per 4KiB page)  min %llu ms  IQR %llu ms (%llu..%llu)  n %d\n",
-		       bulk_name[k], (unsigned long long)(med[k] / 1000000),
-		       mib(BULK_SIZE) * NSEC / med[k],
-		       (unsigned long long)(med[k] / (BULK_SIZE / PAGE)),
-		       (unsigned long long)(t[k][0] / 1000000),
-		       (unsigned long long)((q3 - q1) / 1000000),
-		       (unsigned long long)(q1 / 1000000),
-		       (unsigned long long)(q3 / 1000000), BULK_REPS);
+		ms[k] = stats_of(t[k], BULK_REPS, 1e6);
+		printf("%-9s: median %.1f ms (%.0f MiB/s, %.0f ns per 4KiB page)  min %.1f ms  IQR %.1f ms (%.1f..%.1f)  n %d\n",
+		       bulk_name[k], ms[k].median,
+		       mib(BULK_SIZE) * 1e3 / ms[k].median,
+		       ms[k].median * 1e6 / (BULK_SIZE / PAGE), ms[k].min,
+		       ms[k].q3 - ms[k].q1, ms[k].q1, ms[k].q3, BULK_REPS);
 	}
-	ratio = (double)med[0] / (double)med[1];
+	ratio = add_result("fallocate_vs_memset", &ms[0], &ms[1], 1, 3);
 	printf("ratio fallocate / memset (time, medians): %.3f (fallocate %.1fx as fast)  target <= %.1f: %s\n",
-	       ratio, 1 / ratio, BULK_TARGET, verdict(ratio <= BULK_TARGET));
-	add_result("fallocate_vs_memset", med[0] / 1e6, med[1] / 1e6, 0,
-		   ratio, 3);
+	       ratio, ms[1].median / ms[0].median, BULK_TARGET,
+	       verdict(ratio <= BULK_TARGET));
 }
 
 /* 4. Punching all of a file gives its memory back. */
@@ -640,6 +639,7 @@ static void bench_give_back(void)
 {
 	long long alloc_kb = BULK_SIZE / KiB, f0, f1, f2, gap;
 	struct meminfo m0, m1, m2;
+	struct stats back, alloc;
 	uint64_t blocks;
 	double ratio;
 	int vm, fd;
@@ -676,12 +676,12 @@ static void bench_give_back(void)
 	       (unsigned long long)blocks, (unsigned long long)BULK_SIZE);
 	printf("free = MemFree + per-CPU lists: before %lld kB, after fallocate %lld kB (%+lld kB), after punch %lld kB (%+lld kB)\n",
 	       f0, f1, f1 - f0, f2, f2 - f1);
-	ratio = (gap < 0 ? -gap : gap) / (double)alloc_kb;
+	back = stats_one(gap < 0 ? -gap : gap);
+	alloc = stats_given(alloc_kb);
+	ratio = add_result("punch_gives_back", &back, &alloc, 0, 4);
 	printf("free after punch - free before fallocate: %+lld kB (Slab %+lld kB over the same span), %.4f of the %lld kB allocated  target within %.2f: %s\n",
 	       gap, mi(&m2, "Slab") - mi(&m0, "Slab"), ratio, alloc_kb,
 	       GIVE_BACK_TARGET, verdict(ratio <= GIVE_BACK_TARGET));
-	add_result("punch_gives_back", gap < 0 ? -gap : gap, alloc_kb, 0,
-		   ratio, 4);
 }
 
 /* 5. The footprint of a guest converted all private, then all shared. */
@@ -720,7 +720,8 @@ static void conv_measure(struct stage *s, const char *what, struct region *r,
 static void bench_convert(void)
 {
 	uint64_t end = TEST_GPA + CONV_SIZE, pages = CONV_SIZE / PAGE, t;
-	double worst = 0, worst_sys = 0;
+	double worst = 0, worst_sys = 0, ratio;
+	struct stats fp, fp_sys, size;
 	long long worst_slab = 0;
 	struct stage st[5];
 	struct meminfo base;
@@ -779,16 +780,16 @@ static void bench_convert(void)
 	if (blind)
 		printf("note: st_blocks stayed 0 at every stage, all %s private included: guest_memfd does not account its pages in i_blocks, so fstat cannot tell a VMM what a guest_memfd holds\n",
 		       size_str(CONV_SIZE));
+	fp = stats_one(worst * mib(CONV_SIZE));
+	fp_sys = stats_one(worst_sys * mib(CONV_SIZE));
+	size = stats_given(mib(CONV_SIZE));
+	ratio = add_result("convert_footprint", &fp, &size, 1, 3);
 	printf("footprint, worst stage: %.3f G (%.1f MiB)  target <= %.2f G: %s\n",
-	       worst, worst * mib(CONV_SIZE), CONV_TARGET,
-	       verdict(worst <= CONV_TARGET));
-	printf("system view, worst stage: %.3f G (%.1f MiB, Slab %+.1f MiB of it)  cross-check, not a target: %s %.2f G\n",
-	       worst_sys, worst_sys * mib(CONV_SIZE), worst_slab / 1024.0,
-	       worst_sys <= CONV_TARGET ? "within" : "over", CONV_TARGET);
-	add_result("convert_footprint", worst * mib(CONV_SIZE), mib(CONV_SIZE),
-		   1, worst, 3);
-	add_result("convert_footprint_sys", worst_sys * mib(CONV_SIZE),
-		   mib(CONV_SIZE), 1, worst_sys, 3);
+	       ratio, fp.median, CONV_TARGET, verdict(ratio <= CONV_TARGET));
+	ratio = add_result("convert_footprint_sys", &fp_sys, &size, 1, 3);
+	printf("system view, worst stage: %.3f G (%.1f MiB, Slab %+.1f MiB of it)  cross-check, target <= %.2f G: %s\n",
+	       ratio, fp_sys.median, worst_slab / 1024.0, CONV_TARGET,
+	       verdict(ratio <= CONV_TARGET));
 }
 
 /*
@@ -1057,6 +1058,7 @@ static void bench_fault_latency(void)
 	const char *const kind[2] = { "baseline", "loaded" };
 	int n[2] = { 0, 0 }, round, i, k;
 	struct lat_stats s[2];
+	struct stats us[2];
 	struct guest g;
 	uint8_t *shared;
 	char what[64];
@@ -1107,18 +1109,18 @@ static void bench_fault_latency(void)
 
 	for (k = 0; k < 2; k++) {
 		lat_stats(&s[k], pool[k], n[k]);
+		us[k] = stats_of(pool[k], n[k], 1e3);
 		snprintf(what, sizeof(what), "%-8s (%d runs)", kind[k],
 			 LAT_ROUNDS);
 		lat_print(what, &s[k]);
 	}
-	ratio = (double)s[1].max / (double)s[0].max;
 	printf("context: ratio loaded / baseline of the median %.2f, of the p99 %.2f\n",
 	       (double)s[1].median / (double)s[0].median,
 	       (double)s[1].p99 / (double)s[0].p99);
+	ratio = add_result("fault_latency_under_fallocate", &us[1], &us[0], 0,
+			   2);
 	printf("ratio loaded / baseline (max batch latency): %.2f  target <= %.1f: %s\n",
 	       ratio, LAT_TARGET, verdict(ratio <= LAT_TARGET));
-	add_result("fault_latency_under_fallocate", s[1].max / 1e3,
-		   s[0].max / 1e3, 0, ratio, 2);
 }
 
 /* Runs every part, or those whose numbers are given (gmem_bench 2 3). */
@@ -1135,6 +1137,7 @@ int main(int argc, char *argv[])
 	parse_parts(argc, argv, nr_parts, run);
 
 	bench_start("gmem_bench", gmem_metrics);
+	require_sw_protected_vm();
 	require_private_gmem();
 
 	return run_parts(parts, run, nr_parts, t0);

@@ -49,8 +49,9 @@
  *
  * With arguments, only the parts they number run (huge_bench 1 3).  Exits 0
  * on success, 4 (SKIP) if KVM lacks what is measured, 1 on any error.  The
- * summary lines are bench.h's; the memory figures of part 4 and the 2 MiB
- * mapping count of part 1 are figures to watch ("~"), not targets.
+ * summary lines are bench.h's, every metric decided on the median of its
+ * runs; the memory figures of part 4 and the 2 MiB mapping count of part 1
+ * are figures to watch ("~"), not targets.
  */
 
 /*
@@ -102,24 +103,24 @@ enum { MODE_HUGE, MODE_4K, NR_MODES };
 
 static const char *const mode_name[NR_MODES] = { "huge", "4K" };
 
-/* The metrics of the summary (bench.h), in the order measured. */
+/*
+ * The metrics of the summary (bench.h), in the order measured.  The huge
+ * mode is the value, the 4K mode the reference; the two timings of 1 GiB
+ * are speed-ups (4K / huge).
+ */
 static const struct metric huge_metrics[] = {
-	{ "huge_first_touch_1g", "ms", TARGET(">=", TOUCH_TARGET) },
+	{ "huge_first_touch_1g", "ms", TARGET(">=", TOUCH_TARGET),
+	  STAT_MEDIAN, true },
 	/* TOUCH_SIZE / HUGE_SIZE: every 2 MiB range mapped huge */
-	{ "huge_pages_2m_1g", "SPTEs", "~512" },
-	{ "huge_fallocate_1g", "ms", TARGET(">=", FALLOC_TARGET) },
-	{ "huge_convert_4k", "us", TARGET("<=", CONV_TARGET) },
-	{ "huge_secpagetables_1g", "kB", TARGET("~", 0) },
-	{ "huge_radix_nodes_1g", "kB", TARGET("~", 0) },
+	{ "huge_pages_2m_1g", "SPTEs", "~512", STAT_MEDIAN },
+	{ "huge_fallocate_1g", "ms", TARGET(">=", FALLOC_TARGET), STAT_MEDIAN,
+	  true },
+	{ "huge_convert_4k", "us", TARGET("<=", CONV_TARGET), STAT_MEDIAN },
+	{ "huge_secpagetables_1g", "kB", TARGET("~", 0), STAT_MEDIAN },
+	{ "huge_radix_nodes_1g", "kB", TARGET("~", 0), STAT_MEDIAN },
 	{ NULL }
 };
 
-
-/* @a / @b, or NO_REF if @b is 0. */
-static double ratio_of(uint64_t a, uint64_t b)
-{
-	return b ? (double)a / (double)b : NO_REF;
-}
 
 static void require_huge_folios(void)
 {
@@ -439,7 +440,7 @@ static void print_touch_setup(void)
 static void bench_touch(void)
 {
 	uint64_t t[NR_MODES][TOUCH_REPS], p2m[NR_MODES][TOUCH_REPS];
-	uint64_t med[NR_MODES], med_p2m;
+	struct stats ms[NR_MODES], huge_p2m;
 	double ratio;
 	int rep, i, k;
 
@@ -462,10 +463,10 @@ static void bench_touch(void)
 		}
 		snprintf(what, sizeof(what), "%s, guest time (ms):",
 			 mode_name[k]);
-		med[k] = spread(what, t[k], TOUCH_REPS, 1e6, "ms");
+		ms[k] = spread(what, t[k], TOUCH_REPS, 1e6, "ms");
 	}
-	/* median() sorts: [0] is the minimum, the last the maximum */
-	med_p2m = median(p2m[MODE_HUGE], TOUCH_REPS);
+	/* stats_of() sorts: [0] is the minimum, the last the maximum */
+	huge_p2m = stats_of(p2m[MODE_HUGE], TOUCH_REPS, 1);
 	median(p2m[MODE_4K], TOUCH_REPS);
 	printf("pages_2m after the touch (of %llu 2MiB ranges): huge %llu-%llu, 4K %llu-%llu (min-max over the runs)\n",
 	       (unsigned long long)(TOUCH_SIZE / HUGE_SIZE),
@@ -479,12 +480,11 @@ static void bench_touch(void)
 	if (p2m[MODE_4K][TOUCH_REPS - 1])
 		printf("note: a 4K run has 2MiB mappings: the 4K mode was not all 4KiB\n");
 
-	ratio = (double)med[MODE_4K] / (double)med[MODE_HUGE];
+	ratio = add_result("huge_first_touch_1g", &ms[MODE_HUGE], &ms[MODE_4K],
+			   1, 1);
 	printf("ratio 4K / huge (guest time, medians): %.1f  target >= %.1f: %s\n",
 	       ratio, TOUCH_TARGET, verdict(ratio >= TOUCH_TARGET));
-	add_result("huge_first_touch_1g", med[MODE_HUGE] / 1e6,
-		   med[MODE_4K] / 1e6, 1, ratio, 1);
-	add_result("huge_pages_2m_1g", med_p2m, NO_REF, 0, NO_REF, 0);
+	add_result("huge_pages_2m_1g", &huge_p2m, NULL, 0, 0);
 }
 
 /* Returns the ns fallocate() of all of a new file of @size took. */
@@ -510,7 +510,8 @@ static uint64_t time_fallocate(int vm, int mode, uint64_t size,
 /* 2. fallocate() of 1 GiB. */
 static void bench_fallocate(void)
 {
-	uint64_t t[NR_MODES][FALLOC_REPS], med[NR_MODES];
+	uint64_t t[NR_MODES][FALLOC_REPS];
+	struct stats ms[NR_MODES];
 	long long folios;
 	double ratio;
 	int vm, rep, i, k;
@@ -541,13 +542,12 @@ static void bench_fallocate(void)
 
 		snprintf(what, sizeof(what), "%s, fallocate (ms):",
 			 mode_name[k]);
-		med[k] = spread(what, t[k], FALLOC_REPS, 1e6, "ms");
+		ms[k] = spread(what, t[k], FALLOC_REPS, 1e6, "ms");
 	}
-	ratio = (double)med[MODE_4K] / (double)med[MODE_HUGE];
+	ratio = add_result("huge_fallocate_1g", &ms[MODE_HUGE], &ms[MODE_4K],
+			   1, 2);
 	printf("ratio 4K / huge (fallocate time, medians): %.2f  target >= %.1f: %s\n",
 	       ratio, FALLOC_TARGET, verdict(ratio >= FALLOC_TARGET));
-	add_result("huge_fallocate_1g", med[MODE_HUGE] / 1e6,
-		   med[MODE_4K] / 1e6, 1, ratio, 2);
 }
 
 /* The ns of each timed conversion of one run, and its two steps. */
@@ -605,8 +605,9 @@ static void bench_convert(void)
 {
 	static struct conv_run runs[NR_MODES][CONV_REPS];
 	static uint64_t pooled[NR_MODES][CONV_REPS * CONV_RANGES];
-	uint64_t mean[NR_MODES][CONV_REPS], med[NR_MODES];
+	uint64_t mean[NR_MODES][CONV_REPS];
 	uint64_t attrs[CONV_REPS], punch[CONV_REPS];
+	struct stats us[NR_MODES];
 	double ratio;
 	int rep, i, k;
 
@@ -631,7 +632,7 @@ static void bench_convert(void)
 
 		snprintf(what, sizeof(what), "%s, conversion (us):",
 			 mode_name[k]);
-		med[k] = spread(what, mean[k], CONV_REPS, 1e3, "us");
+		us[k] = spread(what, mean[k], CONV_REPS, 1e3, "us");
 	}
 	for (k = 0; k < NR_MODES; k++) {
 		for (rep = 0; rep < CONV_REPS; rep++) {
@@ -643,11 +644,9 @@ static void bench_convert(void)
 		       median(punch, CONV_REPS) / 1e3, CONV_REPS * CONV_RANGES,
 		       median(pooled[k], CONV_REPS * CONV_RANGES) / 1e3);
 	}
-	ratio = (double)med[MODE_HUGE] / (double)med[MODE_4K];
+	ratio = add_result("huge_convert_4k", &us[MODE_HUGE], &us[MODE_4K], 1, 2);
 	printf("ratio huge / 4K (conversion time, medians of the run means): %.2f  target <= %.1f: %s\n",
 	       ratio, CONV_TARGET, verdict(ratio <= CONV_TARGET));
-	add_result("huge_convert_4k", med[MODE_HUGE] / 1e3, med[MODE_4K] / 1e3,
-		   1, ratio, 2);
 }
 
 /* A delta as a median-able figure: a negative one (frees elsewhere) is 0. */
@@ -663,7 +662,7 @@ static uint64_t clamp(long long v, bool *clamped)
 static void bench_kmem(void)
 {
 	uint64_t secpt[NR_MODES][TOUCH_REPS], radix[NR_MODES][TOUCH_REPS];
-	uint64_t med_secpt[NR_MODES], med_radix[NR_MODES];
+	struct stats kb_secpt[NR_MODES], kb_radix[NR_MODES];
 	bool clamped = false, have_radix = true;
 	int n, rep, k;
 
@@ -694,12 +693,12 @@ static void bench_kmem(void)
 		}
 		snprintf(what, sizeof(what), "%s, SecPageTables (kB):",
 			 mode_name[k]);
-		med_secpt[k] = spread(what, secpt[k], n, 1, "kB");
+		kb_secpt[k] = spread(what, secpt[k], n, 1, "kB");
 		if (!have_radix)
 			continue;
 		snprintf(what, sizeof(what), "%s, radix_tree_node (kB):",
 			 mode_name[k]);
-		med_radix[k] = spread(what, radix[k], n, KiB, "kB");
+		kb_radix[k] = spread(what, radix[k], n, KiB, "kB");
 	}
 	if (clamped)
 		printf("note: a negative delta (memory freed elsewhere in the window) was counted as 0\n");
@@ -708,20 +707,16 @@ static void bench_kmem(void)
 	       (unsigned long long)(TOUCH_SIZE / HUGE_SIZE),
 	       (unsigned long long)(TOUCH_SIZE / HUGE_SIZE * PAGE / KiB),
 	       (unsigned long long)(TOUCH_SIZE / PAGE / 64));
-	printf("ratio huge / 4K (medians, figures, no target): SecPageTables %.3f",
-	       ratio_of(med_secpt[MODE_HUGE], med_secpt[MODE_4K]));
-	add_result("huge_secpagetables_1g", med_secpt[MODE_HUGE],
-		   med_secpt[MODE_4K], 0,
-		   ratio_of(med_secpt[MODE_HUGE], med_secpt[MODE_4K]), 3);
+	printf("ratio huge / 4K (medians, figures, no target: info): SecPageTables %.3f",
+	       add_result("huge_secpagetables_1g", &kb_secpt[MODE_HUGE],
+			  &kb_secpt[MODE_4K], 0, 3));
 	if (!have_radix) {
 		printf("; radix_tree_node: not measured (no radix_tree_node line in /proc/slabinfo: not root, or no CONFIG_SLUB_DEBUG)\n");
 		return;
 	}
 	printf(", radix_tree_node %.3f\n",
-	       ratio_of(med_radix[MODE_HUGE], med_radix[MODE_4K]));
-	add_result("huge_radix_nodes_1g", med_radix[MODE_HUGE] / (double)KiB,
-		   med_radix[MODE_4K] / (double)KiB, 1,
-		   ratio_of(med_radix[MODE_HUGE], med_radix[MODE_4K]), 3);
+	       add_result("huge_radix_nodes_1g", &kb_radix[MODE_HUGE],
+			  &kb_radix[MODE_4K], 1, 3));
 }
 
 /* Runs every part, or those whose numbers are given (huge_bench 1 3). */
@@ -737,6 +732,7 @@ int main(int argc, char *argv[])
 	parse_parts(argc, argv, nr_parts, run);
 
 	bench_start("huge_bench", huge_metrics);
+	require_sw_protected_vm();
 	require_private_gmem();
 	require_huge_folios();
 

@@ -13,8 +13,8 @@
  *     to the local node) against one that has none.
  *
  * Each figure is the median of several runs, printed with its spread (the
- * interquartile range, and the minimum and maximum); runs of the two kinds
- * alternate which goes first.  With arguments, only the parts they number
+ * interquartile range, and the minimum and maximum), in the summary lines
+ * too; runs of the two kinds alternate which goes first.  With arguments, only the parts they number
  * run (ram_bench 1 3).  Exits 0 on success, 4 (SKIP) if KVM lacks what a
  * part measures, 1 on any error.  The summary lines are bench.h's.
  */
@@ -44,11 +44,16 @@
 #define MPOL_REPS	7
 #define MPOL_TARGET	1.1
 
+/* The metrics of the summary (bench.h), each decided on the median. */
 static const struct metric ram_metrics[] = {
-	{ "fault_gmem_only_vs_anon", "pages/s", TARGET(">=", FAULT_TARGET) },
-	{ "prefault_guest_speedup", "ms", TARGET(">=", PF_TARGET) },
-	{ "prefault_call_1g", "ms", TARGET("~", 0) },
-	{ "fallocate_mbind_vs_none", "ms", TARGET("<=", MPOL_TARGET) },
+	{ "fault_gmem_only_vs_anon", "pages/s", TARGET(">=", FAULT_TARGET),
+	  STAT_MEDIAN },
+	/* the cold guest's time over the pre-faulted one's */
+	{ "prefault_guest_speedup", "ms", TARGET(">=", PF_TARGET),
+	  STAT_MEDIAN, true },
+	{ "prefault_call_1g", "ms", TARGET("~", 0), STAT_MEDIAN },
+	{ "fallocate_mbind_vs_none", "ms", TARGET("<=", MPOL_TARGET),
+	  STAT_MEDIAN },
 	{ NULL }
 };
 
@@ -146,9 +151,10 @@ static const char *const fault_kind[2] = { "guest_memfd-only", "anonymous" };
 /* 1. First touch of a guest_memfd-only memslot against an anonymous one. */
 static void bench_fault(void)
 {
-	uint64_t pages = FAULT_SIZE / PAGE, t[2][FAULT_REPS], med[2];
+	uint64_t pages = FAULT_SIZE / PAGE, t[2][FAULT_REPS];
 	uint64_t start[2] = { FAULT_GPA, FAULT_GPA + 2 * FAULT_SIZE };
-	double rate[2], ratio;
+	struct stats rate[2];
+	double ratio;
 	struct guest g;
 	uint8_t *anon;
 	int rep, i, k, fd;
@@ -188,13 +194,13 @@ static void bench_fault(void)
 		snprintf(what, sizeof(what), "%s (ns/page):", fault_kind[k]);
 		for (rep = 0; rep < FAULT_REPS; rep++)
 			t[k][rep] /= pages;
-		med[k] = spread(what, t[k], FAULT_REPS, 1, "ns/page");
-		rate[k] = (double)NSEC / med[k];
+		/* each run's pages per second */
+		rate[k] = stats_recip(spread(what, t[k], FAULT_REPS, 1,
+					     "ns/page"), NSEC);
 	}
-	ratio = rate[0] / rate[1];
+	ratio = add_result("fault_gmem_only_vs_anon", &rate[0], &rate[1], 0, 2);
 	printf("ratio guest_memfd-only / anonymous (pages/s, medians): %.2f  target >= %.1f: %s\n",
 	       ratio, FAULT_TARGET, verdict(ratio >= FAULT_TARGET));
-	add_result("fault_gmem_only_vs_anon", rate[0], rate[1], 0, ratio, 2);
 }
 
 /* Pre-faults [gpa, gpa + size) whole; returns the ns it took. */
@@ -214,7 +220,8 @@ static uint64_t pre_fault(struct vcpu *v, uint64_t gpa, uint64_t size)
 /* 2. The guest's time on 1 GiB, pre-faulted or cold. */
 static void bench_prefault(void)
 {
-	uint64_t cold[PF_REPS], warm[PF_REPS], call[PF_REPS], med[3];
+	uint64_t cold[PF_REPS], warm[PF_REPS], call[PF_REPS];
+	struct stats ms[3];
 	struct guest g;
 	double ratio;
 	int rep, i, fd;
@@ -246,17 +253,15 @@ static void bench_prefault(void)
 	close(fd);
 	guest_destroy(&g);
 
-	med[0] = spread("guest, cold (ms):", cold, PF_REPS, 1000000, "ms");
-	med[1] = spread("guest, pre-faulted (ms):", warm, PF_REPS, 1000000, "ms");
-	med[2] = spread("KVM_PRE_FAULT_MEMORY (ms):", call, PF_REPS, 1000000, "ms");
+	ms[0] = spread("guest, cold (ms):", cold, PF_REPS, 1e6, "ms");
+	ms[1] = spread("guest, pre-faulted (ms):", warm, PF_REPS, 1e6, "ms");
+	ms[2] = spread("KVM_PRE_FAULT_MEMORY (ms):", call, PF_REPS, 1e6, "ms");
 	printf("context: pre-fault call + pre-faulted guest against the cold guest: %.2f\n",
-	       (double)(med[1] + med[2]) / (double)med[0]);
-	ratio = (double)med[0] / (double)med[1];
+	       (ms[1].median + ms[2].median) / ms[0].median);
+	ratio = add_result("prefault_guest_speedup", &ms[1], &ms[0], 1, 1);
 	printf("ratio cold / pre-faulted (guest time, medians): %.1f  target >= %.1f: %s\n",
 	       ratio, PF_TARGET, verdict(ratio >= PF_TARGET));
-	add_result("prefault_guest_speedup", med[1] / 1e6, med[0] / 1e6, 1,
-		   ratio, 1);
-	add_result("prefault_call_1g", med[2] / 1e6, NO_REF, 1, NO_REF, 0);
+	add_result("prefault_call_1g", &ms[2], NULL, 1, 0);
 }
 
 /* The node this thread runs on. */
@@ -272,7 +277,8 @@ static int local_node(void)
 /* 3. fallocate() under an mbind() policy against fallocate() without one. */
 static void bench_mbind(void)
 {
-	uint64_t t[2][MPOL_REPS], med[2], t0;
+	uint64_t t[2][MPOL_REPS], t0;
+	struct stats ms[2];
 	unsigned long mask;
 	int vm, fd[2], rep, i, k, node;
 	double ratio;
@@ -306,13 +312,11 @@ static void bench_mbind(void)
 		close(fd[k]);
 	close(vm);
 
-	med[0] = spread("with a policy (ms):", t[0], MPOL_REPS, 1000000, "ms");
-	med[1] = spread("without (ms):", t[1], MPOL_REPS, 1000000, "ms");
-	ratio = (double)med[0] / (double)med[1];
+	ms[0] = spread("with a policy (ms):", t[0], MPOL_REPS, 1e6, "ms");
+	ms[1] = spread("without (ms):", t[1], MPOL_REPS, 1e6, "ms");
+	ratio = add_result("fallocate_mbind_vs_none", &ms[0], &ms[1], 1, 3);
 	printf("ratio with / without (time, medians): %.3f  target <= %.1f: %s\n",
 	       ratio, MPOL_TARGET, verdict(ratio <= MPOL_TARGET));
-	add_result("fallocate_mbind_vs_none", med[0] / 1e6, med[1] / 1e6, 1,
-		   ratio, 3);
 }
 
 int main(int argc, char *argv[])
@@ -327,6 +331,7 @@ int main(int argc, char *argv[])
 	parse_parts(argc, argv, nr_parts, run);
 
 	bench_start("ram_bench", ram_metrics);
+	require_sw_protected_vm();
 	require_cap(KVM_CAP_GUEST_MEMFD_FLAGS, MAPPABLE,
 		    "KVM_CAP_GUEST_MEMFD_FLAGS");
 

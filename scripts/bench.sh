@@ -11,7 +11,7 @@
 # BENCH_KERNEL=debug: the test kernel itself ($BUILD/obj).
 . "$(dirname "$0")/lib.sh"
 
-benches="attrs_bench gmem_bench ram_bench huge_bench"
+benches="attrs_bench gmem_bench ram_bench huge_bench base_bench"
 
 "$TOP/scripts/ensure.sh" || exit 1
 case ${BENCH_KERNEL:=production} in
@@ -51,5 +51,5 @@ rm -f "$BUILD/results/bench.raw"
 [ -s "$BUILD/results/bench.txt" ] || echo "error: the benchmarks printed nothing; see $BUILD/results/bench.log" >&2
 # One table of every metric, kept as bench.csv, bench.md (for README) and
 # bench.png in $BUILD/results/bench/; a run without output leaves none there.
-"$TOP/scripts/bench-report.sh" "$BUILD/results/bench.txt" || [ "$rc" != 0 ] || rc=1
+"$TOP/scripts/bench-report.py" "${base_opt[@]}" "$BUILD/results/bench.txt" || [ "$rc" != 0 ] || rc=1
 exit $rc
