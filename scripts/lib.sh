@@ -2,11 +2,11 @@
 # shellcheck shell=bash
 
 TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-BUILD=${BUILD:-$TOP/build}
-SRC=${SRC:-$BUILD/linux}	# git tree: pristine base + one commit per patch
-OBJ=${OBJ:-$BUILD/obj}		# out-of-tree kernel build
-KSFT=${KSFT:-$BUILD/selftests}	# KVM selftests build output
-HDR=${HDR:-$BUILD/headers}	# uapi headers installed from $SRC
+BUILD=${GMEM_BUILD:-$TOP/build}
+SRC=${GMEM_SRC:-$BUILD/linux}	# git tree: pristine base + one commit per patch
+OBJ=${GMEM_OBJ:-$BUILD/obj}		# out-of-tree kernel build
+KSFT=${GMEM_KSFT:-$BUILD/selftests}	# KVM selftests build output
+HDR=${GMEM_HDR:-$BUILD/headers}	# uapi headers installed from $SRC
 PATCHES=$TOP/patches
 COVER=$PATCHES/0000-cover-letter.patch
 NPROC=$(nproc)
@@ -14,7 +14,7 @@ NPROC=$(nproc)
 # ccache (default ~/.cache/ccache) outlives clones: make its hashes independent
 # of where the clone is, so that a fresh clone reuses earlier compilations.
 export CCACHE_BASEDIR=$TOP CCACHE_NOHASHDIR=1
-export CCACHE_MAXSIZE=${CCACHE_MAXSIZE:-12G}
+export CCACHE_MAXSIZE=${GMEM_CCACHE_SIZE:-12G}
 
 # shellcheck source=../base.pin
 . "$TOP/base.pin"
@@ -112,7 +112,7 @@ merge_fragments() {
 
 # config_landed CONFIG FRAGMENT...: check that each option the fragments ask
 # for is so in CONFIG (after olddefconfig); name each one that is not and
-# return 1.  ALLOW_ABSENT=1 lets pass an option this tree's Kconfig lacks.
+# return 1.  GMEM_ALLOW_ABSENT=1 lets pass an option this tree's Kconfig lacks.
 config_landed() {
 	local cfg=$1 f line opt want got bad=0
 	shift
@@ -128,7 +128,7 @@ config_landed() {
 			else
 				grep -qxF "$want" "$cfg" && continue
 			fi
-			if [ "${ALLOW_ABSENT:-0}" = 1 ] && ! grep -qE "^$opt=|^# $opt is not set" "$cfg" &&
+			if [ "${GMEM_ALLOW_ABSENT:-0}" = 1 ] && ! grep -qE "^$opt=|^# $opt is not set" "$cfg" &&
 				! grep -rqE "^(menu)?config ${opt#CONFIG_}\$" --include='Kconfig*' "$SRC"; then
 				continue
 			fi

@@ -2,11 +2,11 @@
 # Export the commits base..HEAD of $SRC into patches/ as format-patch files,
 # and regenerate the generated half of the cover letter (below its first
 # "---" line). Deterministic: exporting an unchanged tree changes no file.
-# With OUT=dir, write into dir instead (used by status.sh).
-. "$(dirname "$0")/lib.sh"
+# With GMEM_EXPORT_DIR=dir, write into dir instead (used by status.sh).
+. "$(dirname "$0")/../lib.sh"
 
 base=$(base_rev) || die "no kernel tree in $SRC; run 'make apply' first"
-out=${OUT:-$PATCHES}
+out=${GMEM_EXPORT_DIR:-$PATCHES}
 gitdir=$(git -C "$SRC" rev-parse --git-dir)
 case $gitdir in /*) ;; *) gitdir=$SRC/$gitdir ;; esac
 if [ -d "$gitdir/rebase-merge" ] || [ -d "$gitdir/rebase-apply" ]; then
@@ -15,7 +15,7 @@ fi
 git -C "$SRC" symbolic-ref -q HEAD >/dev/null ||
 	die "$SRC has a detached HEAD; check out the series branch first"
 [ -f "$COVER" ] || die "$COVER is missing; it holds the cover letter's text"
-[ -z "${OUT:-}" ] && [ -n "$(git -C "$SRC" status --porcelain)" ] &&
+[ -z "${GMEM_EXPORT_DIR:-}" ] && [ -n "$(git -C "$SRC" status --porcelain)" ] &&
 	die "$SRC has uncommitted edits; commit them (git -C $SRC commit) and export again"
 
 subj=$(sed -n 's/^Subject: //p' "$COVER" | head -n 1)
@@ -49,7 +49,7 @@ fi
 } >"$tmp/0000-cover-letter.patch"
 
 mkdir -p "$out"
-if [ -z "${OUT:-}" ]; then
+if [ -z "${GMEM_EXPORT_DIR:-}" ]; then
 	# Drop series files that the tree no longer has, then copy changed ones.
 	for f in $(series_files); do
 		[ -f "$tmp/$(basename "$f")" ] || { rm -f "$f"; echo "removed $(basename "$f")"; }
@@ -58,7 +58,7 @@ fi
 for f in "$tmp"/*.patch; do
 	cmp -s "$f" "$out/$(basename "$f")" && continue
 	cp "$f" "$out/"
-	[ -z "${OUT:-}" ] && echo "wrote $(basename "$f")"
+	[ -z "${GMEM_EXPORT_DIR:-}" ] && echo "wrote $(basename "$f")"
 done
-[ -z "${OUT:-}" ] && git -C "$SRC" update-ref "$SYNCED" HEAD && patches_hash >"$HASHFILE"
+[ -z "${GMEM_EXPORT_DIR:-}" ] && git -C "$SRC" update-ref "$SYNCED" HEAD && patches_hash >"$HASHFILE"
 exit 0

@@ -3,20 +3,20 @@
 # linux-headers and linux-libc-dev, with `make bindeb-pkg`, from Debian's
 # own 6.1 config trimmed to a KVM host (config/deb-host-modules.txt) plus
 # config/deb.config, config/kvm-modules.config and config/series.config.
-# The packages go to $DEB_OUT (build/deb); scripts/deb-check.sh installs
+# The packages go to $DEB_OUT (build/deb); scripts/test/deb-check.sh installs
 # them into a fresh Debian 12 root.
 #
-#   DEB_CONFIG_ONLY=1  derive and check the config, print its size, stop
+#   GMEM_DEB_CONFIG_ONLY=1  derive and check the config, print its size, stop
 #
 # Not part of CI: a cold build takes about 33 minutes here (see README).
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/../lib.sh"
 
-DEB_OBJ=${DEB_OBJ:-$BUILD/obj-deb}
-DEB_OUT=${DEB_OUT:-$BUILD/deb}
-DEBIAN_CONFIG=${DEBIAN_CONFIG:-/usr/src/linux-config-6.1/config.amd64_none_amd64.xz}
+DEB_OBJ=${GMEM_DEB_OBJ:-$BUILD/obj-deb}
+DEB_OUT=${GMEM_DEB_OUT:-$BUILD/deb}
+DEBIAN_CONFIG=${GMEM_DEBIAN_CONFIG:-/usr/src/linux-config-6.1/config.amd64_none_amd64.xz}
 MODLIST=$TOP/config/deb-host-modules.txt
 FRAGMENTS="$TOP/config/deb.config $TOP/config/kvm-modules.config $TOP/config/series.config"
-# What bindeb-pkg needs besides the harness's own packages (scripts/deps.sh):
+# What bindeb-pkg needs besides the harness's own packages (scripts/build/deps.sh):
 # dpkg-buildpackage and friends, fakeroot (KBUILD_PKG_ROOTCMD), and
 # Debian's configs.
 DEB_PKGS="dpkg-dev fakeroot linux-config-6.1"
@@ -32,7 +32,7 @@ PKGVERSION=$VERSION+gmem${series_v:-0}
 base_rev >/dev/null || die "no kernel tree in $SRC; run 'make apply' first"
 
 mkdir -p "$BUILD/log"
-"$TOP/scripts/deps.sh" $DEB_PKGS || exit 1
+"$TOP/scripts/build/deps.sh" $DEB_PKGS || exit 1
 [ -r "$DEBIAN_CONFIG" ] || die "no Debian config at $DEBIAN_CONFIG (package linux-config-6.1)"
 
 kmake() {
@@ -41,7 +41,7 @@ kmake() {
 }
 
 # Debian's config, then localmodconfig with our module list, then the
-# fragments; each requested option is checked, as scripts/config.sh does.
+# fragments; each requested option is checked, as scripts/build/config.sh does.
 derive_config() {
 	local tmp=$DEB_OBJ/.cfg
 	rm -rf "$tmp"
@@ -76,7 +76,7 @@ t_config=$(($(date +%s) - t_start))
 	count_opts "derived config ($DEB_OBJ/.config)" "$DEB_OBJ/.config"
 	[ -f "$OBJ/.config" ] && count_opts "test kernel ($OBJ/.config)" "$OBJ/.config"
 } >&2
-[ "${DEB_CONFIG_ONLY:-0}" = 1 ] && exit 0
+[ "${GMEM_DEB_CONFIG_ONLY:-0}" = 1 ] && exit 0
 
 # bindeb-pkg writes the packages (and .buildinfo, .changes) next to the
 # build directory, i.e. into $BUILD; they are moved into $DEB_OUT.

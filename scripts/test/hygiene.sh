@@ -7,10 +7,10 @@
 #    KVM, KVM_AMD and KVM_INTEL as modules.
 # Runs in a worktree of its own, so that build/linux and its build stay as
 # they are.
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/../lib.sh"
 
 base=$(base_rev) || die "no kernel tree in $SRC; run 'make apply' first"
-"$TOP/scripts/status.sh" >/dev/null ||
+"$TOP/scripts/tree/status.sh" >/dev/null ||
 	die "build/linux holds unexported work; 'make export' first, hygiene checks the files in patches/"
 commits=$(git -C "$SRC" rev-list --reverse "$base..HEAD")
 files=($(series_files))
@@ -32,8 +32,8 @@ declare -A frags=(
 )
 TARGETS="arch/x86/kvm/ mm/ fs/"
 
-# FROM=N starts at patch N (the patches before it were checked already).
-from=${FROM:-1}
+# GMEM_FROM=N (make hygiene FROM=N) starts at patch N (the patches before it were checked already).
+from=${GMEM_FROM:-1}
 fail=0 i=0 checked=0
 for c in $commits; do
 	p=${files[$i]}
@@ -59,7 +59,7 @@ for c in $commits; do
 	fi
 	for kind in builtin modules; do
 		o=$hy/obj-$kind
-		SRC=$wt OBJ=$o FRAGMENTS="${frags[$kind]}" "$TOP/scripts/config.sh" ||
+		GMEM_SRC=$wt GMEM_OBJ=$o GMEM_FRAGMENTS="${frags[$kind]}" "$TOP/scripts/build/config.sh" ||
 			die "cannot configure the $kind build at $name"
 		log=$hy/$kind-$(printf %04d $i).log
 		if make -C "$wt" O="$o" CC="ccache gcc" -j"$NPROC" $TARGETS >"$log" 2>&1; then

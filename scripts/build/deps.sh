@@ -1,7 +1,7 @@
 #!/bin/bash
 # Install the Debian packages the harness needs, if any is missing; with
 # arguments, those packages instead (make deb's, say).
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/../lib.sh"
 
 PKGS="bc bison busybox-static ccache cpio flex gcc git gnuplot-nox kmod libc6-dev libelf-dev
 libssl-dev make perl python3 python3-git python3-ply qemu-system-x86 rsync xz-utils"

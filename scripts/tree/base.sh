@@ -1,8 +1,8 @@
 #!/bin/bash
 # Make $SRC: the pinned Debian linux-source package unpacked into a git tree
 # whose first commit (tagged "base") is the pristine source.
-# With BUMP=1, skip the checksum and print the tarball's sha256 for base.pin.
-. "$(dirname "$0")/lib.sh"
+# With GMEM_BUMP=1 (make base BUMP=1), skip the checksum and print the tarball's sha256 for base.pin.
+. "$(dirname "$0")/../lib.sh"
 
 want="$PKG $VERSION"
 rebase=0
@@ -12,8 +12,8 @@ if base_rev >/dev/null; then
 	# A bumped pin: make the new base beside the old one in the same
 	# repository (its worktrees stay valid), then have the series applied
 	# onto it.  Not while the tree holds work that patches/ lacks.
-	if [ "${FORCE:-0}" != 1 ] && ! "$TOP/scripts/status.sh" >/dev/null 2>&1; then
-		"$TOP/scripts/status.sh" >&2
+	if [ "${GMEM_FORCE:-0}" != 1 ] && ! "$TOP/scripts/tree/status.sh" >/dev/null 2>&1; then
+		"$TOP/scripts/tree/status.sh" >&2
 		die "$SRC was made from '$have' but base.pin asks for '$want', and the tree holds work that patches/ lacks; 'make export' it first (or FORCE=1 to throw it away)"
 	fi
 	note "base.pin moved from '$have' to '$want': the series will be applied onto the new base"
@@ -38,7 +38,7 @@ dpkg-deb -x "$deb" "$tmp/deb" || die "cannot unpack $deb; delete it and retry"
 tarball=$(ls "$tmp"/deb/usr/src/linux-source-*.tar.xz 2>/dev/null | head -n 1)
 [ -f "$tarball" ] || die "$deb holds no linux-source tarball"
 sum=$(sha256sum "$tarball" | cut -d' ' -f1)
-if [ "${BUMP:-0}" = 1 ]; then
+if [ "${GMEM_BUMP:-0}" = 1 ]; then
 	echo "TARBALL_SHA256=$sum"
 elif [ "$sum" != "$TARBALL_SHA256" ]; then
 	die "tarball of $PKG=$VERSION has sha256 $sum, base.pin says $TARBALL_SHA256; if the pin was bumped on purpose, update TARBALL_SHA256"

@@ -3,16 +3,16 @@
 # is no tree yet, or when patches/ changed and the tree holds no work of its
 # own. A tree with unexported work is built as it is (the edit-build-test
 # loop), with a warning.
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/../lib.sh"
 
-"$TOP/scripts/deps.sh" || exit 1
+"$TOP/scripts/build/deps.sh" || exit 1
 if ! base_rev >/dev/null; then
-	exec "$TOP/scripts/apply.sh"
+	exec "$TOP/scripts/tree/apply.sh"
 fi
-"$TOP/scripts/base.sh" || exit 1
-if ! "$TOP/scripts/status.sh" >/dev/null 2>&1; then
+"$TOP/scripts/tree/base.sh" || exit 1
+if ! "$TOP/scripts/tree/status.sh" >/dev/null 2>&1; then
 	note "warning: building $SRC with work that patches/ lacks ('make status' lists it)"
 elif [ "$(cat "$HASHFILE" 2>/dev/null)" != "$(patches_hash)" ]; then
-	exec "$TOP/scripts/apply.sh"
+	exec "$TOP/scripts/tree/apply.sh"
 fi
 exit 0

@@ -1,12 +1,12 @@
 #!/bin/sh
-# Runs in the test guest, booted with kmemleak=on (scripts/reliability.sh):
+# Runs in the test guest, booted with kmemleak=on (scripts/test/reliability.sh):
 # the guest_memfd stress test and fuzzer with failslab and fail_page_alloc
 # aimed at their own calls (task-filter; the tests opt in with -f after their
 # setup), each in a memory cgroup of its own.  Afterwards nothing may be
 # left: no page charged to the cgroups (guest_memfd, shmem or anonymous), no
 # guest_memfd page anywhere (Unevictable back to where it was), no new
 # kmemleak report and no kernel splat.  Prints the figures README keeps.
-# Usage: reliability.sh [STRESS_SECONDS [FUZZ_SECONDS [PERCENT]]]
+# Usage: reliability-run.sh [STRESS_SECONDS [FUZZ_SECONDS [PERCENT]]]
 stress_s=${1:-60} fuzz_s=${2:-30} percent=${3:-2}
 dbg=/sys/kernel/debug
 cg=/sys/fs/cgroup

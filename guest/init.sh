@@ -11,7 +11,9 @@ mount -t tmpfs tmpfs /tmp
 mkdir -p /dev/shm && mount -t tmpfs tmpfs /dev/shm
 . /run.conf		# TIMEOUT, TESTS
 
-SPLAT='invoked oom-killer|BUG:|WARNING:|Oops|KASAN|UBSAN|general protection fault|possible circular locking|possible recursive locking|inconsistent lock state|suspicious RCU usage|rcu_.*detected stall|INFO: task .* blocked|Kernel panic|kernel BUG|watchdog: BUG|lock held when returning|unreferenced object'
+# What counts as a kernel splat: the one definition, guest/splat.ere (one
+# extended regular expression a line), which the host's boot.sh reads too.
+SPLAT=$(paste -s -d '|' /splat.ere)
 export SPLAT		# for tests that look at the log themselves
 
 n=0

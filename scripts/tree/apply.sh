@@ -1,11 +1,11 @@
 #!/bin/bash
 # Rebuild the series branch of $SRC: the pristine base plus one commit per
 # file of patches/. Refuses while $SRC holds work that patches/ lacks,
-# unless FORCE=1 (which throws that work away).
-. "$(dirname "$0")/lib.sh"
+# unless GMEM_FORCE=1 (make apply FORCE=1) (which throws that work away).
+. "$(dirname "$0")/../lib.sh"
 
-"$TOP/scripts/base.sh" || exit 1
-if [ "${FORCE:-0}" != 1 ] && ! "$TOP/scripts/status.sh" >"$BUILD/status.out" 2>&1; then
+"$TOP/scripts/tree/base.sh" || exit 1
+if [ "${GMEM_FORCE:-0}" != 1 ] && ! "$TOP/scripts/tree/status.sh" >"$BUILD/status.out" 2>&1; then
 	cat "$BUILD/status.out" >&2
 	die "refusing to apply: $SRC holds work that patches/ lacks; 'make export' it, or 'make apply FORCE=1' to throw it away"
 fi

@@ -31,7 +31,7 @@ is missing or empty, or if FILE holds nothing to report.
 """
 import argparse, csv, math, os, re, shutil, subprocess, sys, tempfile, time
 
-TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BUILD = os.environ.get('GMEM_BUILD') or os.path.join(TOP, 'build')  # as lib.sh
 FIELDS = ('metric', 'value', 'unit', 'ref', 'ratio', 'target', 'stat')
 STATS = ('n', 'min', 'q1', 'median', 'q3')

@@ -1,22 +1,22 @@
 #!/bin/bash
-# Check the packages of `make deb` (scripts/deb.sh) in a fresh Debian 12
+# Check the packages of `make deb` (scripts/build/deb.sh) in a fresh Debian 12
 # root: debootstrap bookworm (minbase, with gcc, libc6-dev and make) into
 # $DEB_ROOT, install linux-image, linux-headers and linux-libc-dev there with
 # dpkg -i, and build the reference VMM (vmm/) against the root's system
 # headers, i.e. our linux-libc-dev. Needs root (debootstrap, chroot).
 #
-#   DEB_MIRROR=URL   the Debian mirror (default: the one apt uses here)
-. "$(dirname "$0")/lib.sh"
+#   GMEM_DEB_MIRROR=URL   the Debian mirror (default: the one apt uses here)
+. "$(dirname "$0")/../lib.sh"
 
-DEB_OUT=${DEB_OUT:-$BUILD/deb}
-DEB_ROOT=${DEB_ROOT:-$BUILD/deb-root}
+DEB_OUT=${GMEM_DEB_OUT:-$BUILD/deb}
+DEB_ROOT=${GMEM_DEB_ROOT:-$BUILD/deb-root}
 # debootstrap keeps the packages it downloads here, for the next fresh root.
-DEB_CACHE=${DEB_CACHE:-$BUILD/dl/debootstrap}
+DEB_CACHE=${GMEM_DEB_CACHE:-$BUILD/dl/debootstrap}
 
 [ "$(id -u)" = 0 ] || die "run as root: debootstrap and chroot need it"
-"$TOP/scripts/deps.sh" debootstrap || exit 1
+"$TOP/scripts/build/deps.sh" debootstrap || exit 1
 
-# Our three packages, as scripts/deb.sh left them: one version each.
+# Our three packages, as scripts/build/deb.sh left them: one version each.
 pkgs=$(find "$DEB_OUT" -maxdepth 1 ! -name '*-dbg_*' \( -name 'linux-image-*.deb' \
 	-o -name 'linux-headers-*.deb' -o -name 'linux-libc-dev_*.deb' \) 2>/dev/null | sort)
 [ "$(echo "$pkgs" | grep -c .)" = 3 ] ||
@@ -47,8 +47,8 @@ mirror() {
 		esac
 	done | head -n 1
 }
-DEB_MIRROR=${DEB_MIRROR:-$(mirror)}
-[ -n "$DEB_MIRROR" ] || die "no bookworm mirror in /etc/apt/sources.list*; set DEB_MIRROR"
+DEB_MIRROR=${GMEM_DEB_MIRROR:-$(mirror)}
+[ -n "$DEB_MIRROR" ] || die "no bookworm mirror in /etc/apt/sources.list*; set GMEM_DEB_MIRROR"
 
 # Whatever happens, nothing stays mounted in the root.
 cleanup() {

@@ -1,18 +1,18 @@
 #!/bin/bash
-# Write $OBJ/.config: a base config plus the fragments named in $FRAGMENTS
+# Write $OBJ/.config: a base config plus the fragments named in $GMEM_FRAGMENTS
 # (default: the test kernel's: config/harness.config, config/kvm.config, the
 # series' tools/testing/selftests/kvm/config and config/debug.config; a later
 # fragment's value of an option wins), then check that each requested option
 # landed. The .config is only replaced when its content changes.
 #
-# The base is x86_64 defconfig, or with KCONFIG_BASE=minimal allnoconfig plus
+# The base is x86_64 defconfig, or with GMEM_KCONFIG_BASE=minimal allnoconfig plus
 # config/guest.config (a QEMU guest with an initramfs and a serial console,
 # nothing more: a third of the objects, 13 min cold instead of 17 to 42; not
 # the default yet, as a guest built so hung in xapic_state_test when it ran
 # after xapic_ipi_test; see README).
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/../lib.sh"
 
-frags=${FRAGMENTS:-$TOP/config/harness.config $TOP/config/kvm.config $(ksft_config) $TOP/config/debug.config}
+frags=${GMEM_FRAGMENTS:-$TOP/config/harness.config $TOP/config/kvm.config $(ksft_config) $TOP/config/debug.config}
 for f in $frags; do
 	[ -f "$f" ] || die "config fragment $f is missing"
 done
@@ -23,7 +23,7 @@ trap 'rm -rf "$tmp"' EXIT
 merge_fragments $frags >"$tmp/fragments.config"
 
 mk() { make -s -C "$SRC" O="$tmp" "$@" >"$tmp/log" 2>&1 || { cat "$tmp/log" >&2; die "make $* failed"; }; }
-case ${KCONFIG_BASE:-defconfig} in
+case ${GMEM_KCONFIG_BASE:-defconfig} in
 defconfig)
 	mk defconfig
 	cat "$tmp/fragments.config" >>"$tmp/.config"
@@ -36,7 +36,7 @@ minimal)
 	mk ARCH=x86_64 KCONFIG_ALLCONFIG="$tmp/all.config" allnoconfig
 	;;
 *)
-	die "KCONFIG_BASE is '$KCONFIG_BASE'; it is 'defconfig' or 'minimal'"
+	die "GMEM_KCONFIG_BASE is '$GMEM_KCONFIG_BASE'; it is 'defconfig' or 'minimal'"
 	;;
 esac
 mk olddefconfig

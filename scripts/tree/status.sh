@@ -1,7 +1,7 @@
 #!/bin/bash
 # Print the work in $SRC that patches/ lacks: uncommitted edits, and commits
 # whose export would differ from patches/. Exit 1 when there is any.
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/../lib.sh"
 
 base_rev >/dev/null || { echo "no kernel tree yet ($SRC): nothing unexported"; exit 0; }
 rc=0
@@ -16,7 +16,7 @@ synced=$(git -C "$SRC" rev-parse -q --verify "$SYNCED")
 if [ "$head" != "$synced" ]; then
 	tmp=$(mktemp -d)
 	trap 'rm -rf "$tmp"' EXIT
-	OUT=$tmp "$TOP/scripts/export.sh" || exit 1
+	GMEM_EXPORT_DIR=$tmp "$TOP/scripts/tree/export.sh" || exit 1
 	norm() { sed -E 's/^Subject: \[PATCH[^]]*\]/Subject: [PATCH]/' "$1"; }
 	changed=
 	for f in "$tmp"/*.patch; do
@@ -34,7 +34,9 @@ if [ "$head" != "$synced" ]; then
 fi
 [ $rc = 0 ] && echo "nothing unexported: $SRC matches patches/"
 # What the last 'make update-check' found, if the mirror had a newer base.
-if [ -f "$BUILD/update-check.txt" ] && ! grep -q 'is the newest' "$BUILD/update-check.txt"; then
+# (A verdict about an older pin than base.pin's is stale: not shown.)
+if [ -f "$BUILD/update-check.txt" ] && ! grep -q 'is the newest' "$BUILD/update-check.txt" &&
+	grep -qF "the pin $VERSION;" "$BUILD/update-check.txt"; then
 	echo "notice: $(head -n 1 "$BUILD/update-check.txt")"
 fi
 exit $rc

@@ -3,14 +3,14 @@
 # nested paging) with an initramfs that runs the given programs, print KTAP
 # results and the summary line; exit non-zero on any failure.
 # Usage: boot.sh NAME TIMEOUT PROGRAM...   (NAME names the result files)
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/../lib.sh"
 
 name=$1 timeout=$2
 shift 2
 res=$BUILD/results
 mkdir -p "$res"
 img=$BUILD/initramfs-$name.cpio.gz
-"$TOP/scripts/initramfs.sh" "$img" "$timeout" "$@" || exit 1
+"$TOP/scripts/boot/initramfs.sh" "$img" "$timeout" "$@" || exit 1
 
 command -v qemu-system-x86_64 >/dev/null || die "qemu-system-x86_64 is missing; run 'make deps'"
 log=$res/$name.log
@@ -19,11 +19,11 @@ ktap=$res/$name.ktap
 # The guest kills a test at its timeout and gives up 30 s later; if the
 # console stays silent well past that (a test's own output is block
 # buffered, so silence during a test is normal), the guest itself is hung.
-limit=$((${BOOT_TIMEOUT:-300} + ($# * (timeout + 5))))
+limit=$((${GMEM_BOOT_TIMEOUT:-300} + ($# * (timeout + 5))))
 silence=$((timeout + 180))
 note "booting $(basename "$OBJ")/bzImage under QEMU/TCG; $# programs, ${timeout}s each; log: $log"
 raw=$log.raw
-rm -f "$raw"
+rm -f "$raw" "$res/$name.rc"
 t0=$(date +%s)
 # no_timer_check: a guest slowed down by a loaded host (TCG) can fail the
 # IO-APIC timer check and panic in setup_IO_APIC() (seen with a nice'd QEMU
@@ -31,14 +31,14 @@ t0=$(date +%s)
 # la57=off: with 5-level paging, 6.1 can take a KASAN "wild-memory-access"
 # splat in an interrupt that arrives while identify_cpu() has the boot CPU's
 # feature bits cleared (seen at random early in boot under TCG).
-# Two NUMA nodes by default (QEMU_NUMA=1: one), the guest's memory split
+# Two NUMA nodes by default (GMEM_QEMU_NUMA=1: one), the guest's memory split
 # evenly between them and every vCPU on node 0, so that tests of NUMA
 # placement (guest_memfd_numa_test) have a second node to place memory on.
-smp=${QEMU_SMP:-1} mem=${QEMU_MEM:-4G} nodes=${QEMU_NUMA:-2}
+smp=${GMEM_QEMU_SMP:-1} mem=${GMEM_QEMU_MEM:-4G} nodes=${GMEM_QEMU_NUMA:-2}
 case $mem in
 *G) mem_mb=$((${mem%G} * 1024)) ;;
 *M) mem_mb=${mem%M} ;;
-*) die "QEMU_MEM=$mem: give it in M or G" ;;
+*) die "GMEM_QEMU_MEM=$mem: give it in M or G" ;;
 esac
 numa=()
 if [ "$nodes" -gt 1 ]; then
@@ -53,7 +53,7 @@ fi
 qemu-system-x86_64 -accel tcg -cpu max,la57=off -smp "$smp" -m "$mem" "${numa[@]}" \
 	-nodefaults -display none -no-reboot -serial "file:$raw" -monitor none \
 	-kernel "$OBJ/arch/x86/boot/bzImage" -initrd "$img" \
-	-append "console=ttyS0 loglevel=1 panic=-1 no_timer_check ${KERNEL_CMDLINE:-}" \
+	-append "console=ttyS0 loglevel=1 panic=-1 no_timer_check ${GMEM_KERNEL_CMDLINE:-}" \
 	</dev/null >"$log.qemu" 2>&1 &
 qpid=$!
 trap 'kill -KILL $qpid 2>/dev/null' EXIT
@@ -98,10 +98,15 @@ elif [ -z "$plan" ]; then
 elif [ $((pass + skip + fail)) -lt "$plan" ]; then
 	why="the guest stopped after $((pass + skip + fail)) of $plan results (kernel panic?); see $log"
 fi
-if grep -qE 'Kernel panic|BUG: |WARNING: ' "$log" && [ "$fail" = 0 ] && [ -z "$why" ]; then
+# A splat on the console outside the tests' own output ('# ' lines) and the
+# KTAP results, by the guest's definition (guest/splat.ere).
+if grep -vE '^(# |ok |not ok |KTAP |1\.\.)' "$log" | grep -qE "$(paste -s -d '|' "$TOP/guest/splat.ere")" &&
+	[ "$fail" = 0 ] && [ -z "$why" ]; then
 	why="a kernel splat reached the console; see $log"
 fi
-[ -n "$why" ] && { fail=$((fail + 1)); echo "error: $why" >&2; }
+[ -n "$why" ] && { fail=$((fail + 1)); echo "error: $why" >&2; echo "# error: $why" >>"$ktap"; }
+# The boot's verdict beside its KTAP, for make check's KTAP tree.
+[ "$fail" = 0 ]; echo $? >"$res/$name.rc"
 grep -E '^not ok ' "$ktap" | sed 's/^/FAILED: /' >&2
 echo "# ran in ${elapsed}s; KTAP: $ktap" >&2
 echo "$pass passed, $fail failed, $skip skipped"

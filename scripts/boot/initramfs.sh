@@ -1,10 +1,10 @@
 #!/bin/bash
 # Pack the test initramfs: busybox, /init, run.conf, and the programs (from
 # $KSFT or $BUILD/tools) with the shared libraries they need.
-# Usage: [EXTRA="PROGRAM..."] initramfs.sh OUT.cpio.gz TIMEOUT TEST...
-# The TESTs are run in order; the EXTRA programs are only packed, for the
+# Usage: [GMEM_EXTRA="PROGRAM..."] initramfs.sh OUT.cpio.gz TIMEOUT TEST...
+# The TESTs are run in order; the GMEM_EXTRA programs are only packed, for the
 # tests to run.
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/../lib.sh"
 
 out=$1 timeout=$2
 shift 2
@@ -27,14 +27,15 @@ list=$stage/cpio.list
 	for a in $("$bb" --list); do
 		[ "$a" = busybox ] || echo "slink /bin/$a busybox 777 0 0"
 	done
-	echo "file /init $TOP/scripts/guest-init.sh 755 0 0"
+	echo "file /init $TOP/guest/init.sh 755 0 0"
 	printf 'TIMEOUT=%s\nTESTS="%s"\n' "$timeout" "$*" >"$stage/run.conf"
 	echo "file /run.conf $stage/run.conf 644 0 0"
+	echo "file /splat.ere $TOP/guest/splat.ere 644 0 0"
 } >"$list"
 
 # Test programs, stripped, and the libraries they load.
 libs=
-for t in "$@" ${EXTRA:-}; do
+for t in "$@" ${GMEM_EXTRA:-}; do
 	src=$KSFT/$t
 	[ -f "$src" ] || src=$BUILD/tools/$t
 	[ -f "$src" ] || die "test program $t was not built"

@@ -7,7 +7,7 @@
 # $BUILD/apt-lists, so the machine's own apt state is left alone.
 # Exit status: 0 up to date or the series applies, 1 it does not, 2 the
 # mirror could not be asked.
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/../lib.sh"
 
 out=$BUILD/update-check.txt
 lists=$BUILD/apt-lists
