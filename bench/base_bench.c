@@ -15,7 +15,7 @@
  *
  * No figure has an in-run reference: the reference of each is this
  * program's run on the base kernel, in another boot, which
- * scripts/bench-report.py --base joins by metric name (target "base<=X":
+ * scripts/report/bench-report.py --base joins by metric name (target "base<=X":
  * the patched kernel's figure at most X times the base kernel's).  Each is
  * the median of its repetitions, printed with its spread.
  *

@@ -235,7 +235,7 @@ static UNUSED const char *size_str(uint64_t bytes)
  *	       <ref-n> <ref-min> <ref-q1> <ref-median> <ref-q3>
  * all on one line, the fields separated by single spaces, none empty or with
  * a space in it, "-" where there is no figure, for scripts to split
- * (scripts/bench-report.py):
+ * (scripts/report/bench-report.py):
  *  - <stat> is the statistic of the metric's repetitions that its verdict
  *    is decided on, declared in the program's table of metrics before
  *    anything runs: "median", "max" (the worst repetition), or "single" for
