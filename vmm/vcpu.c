@@ -172,17 +172,7 @@ vcpu_stop(struct vcpu *vcpu, enum vmm_status status, const char *fmt, ...)
 }
 
 /* vcpu_stop() for a failed check: STATUS_FAIL. */
-static bool __attribute__((format(printf, 2, 3)))
-vcpu_fail(struct vcpu *vcpu, const char *fmt, ...)
-{
-	va_list ap;
-	bool r;
-
-	va_start(ap, fmt);
-	r = vcpu_vstop(vcpu, STATUS_FAIL, fmt, ap);
-	va_end(ap);
-	return r;
-}
+#define vcpu_fail(vcpu, ...)	vcpu_stop(vcpu, STATUS_FAIL, __VA_ARGS__)
 
 static bool vcpu_owns(const struct vcpu *vcpu, uint64_t gpa, uint64_t size)
 {
