@@ -61,15 +61,12 @@ git -C "$tmp/tree" tag base
 git -C "$tmp/tree" update-index --skip-worktree .gitignore
 sed -i -e '\|^/\*$|d' -e '\|^!/debian/$|d' "$tmp/tree/.gitignore"
 if [ $rebase = 1 ]; then
-	# Move tag base to the new commit and leave the series branch for
-	# apply.sh, which ensure.sh runs when the recorded hash is gone.
+	# Move tag base to the new commit only: apply.sh, which ensure.sh runs
+	# when the recorded hash is gone, rebuilds the series branch on it from
+	# the old one, so that files the bump leaves as they were keep their
+	# mtimes.
 	git -C "$SRC" fetch -q -f "$tmp/tree" refs/tags/base:refs/tags/base ||
 		die "cannot fetch the new base into $SRC"
-	git -C "$SRC" am --abort >/dev/null 2>&1
-	git -C "$SRC" checkout -q -f -B series base || die "cannot check out the new base in $SRC"
-	git -C "$SRC" update-index --skip-worktree .gitignore
-	git -C "$SRC" show base:.gitignore | sed -e '\|^/\*$|d' -e '\|^!/debian/$|d' >"$SRC/.gitignore"
-	git -C "$SRC" update-ref -d "$SYNCED"
 	rm -f "$HASHFILE"
 	note "base commit $(base_rev); run 'make apply' (make build does it) to put the series on it"
 	exit 0
