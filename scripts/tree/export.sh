@@ -6,6 +6,8 @@
 . "$(dirname "$0")/../lib.sh"
 
 base=$(base_rev) || die "no kernel tree in $SRC; run 'make apply' first"
+git -C "$SRC" merge-base --is-ancestor "$base" HEAD ||
+	die "the series branch of $SRC is not on tag base (base.pin was bumped); run 'make apply' first"
 out=${GMEM_EXPORT_DIR:-$PATCHES}
 gitdir=$(git -C "$SRC" rev-parse --git-dir)
 case $gitdir in /*) ;; *) gitdir=$SRC/$gitdir ;; esac
