@@ -20,7 +20,7 @@ S := scripts
 #knob STRESS_SECONDS  60             make reliability: stress test seconds
 #knob FUZZ_SECONDS    30             make reliability: fuzzer seconds
 #knob FAIL_PERCENT    2              make reliability: percent of failing allocations
-#knob KCONFIG_BASE    defconfig      test kernel config base: defconfig or minimal
+#knob KCONFIG_BASE    minimal        test kernel config base: minimal (allnoconfig + config/guest.config) or defconfig
 #knob QEMU_SMP        1              vCPUs of the test guest (the racing tests' boots use 2)
 #knob QEMU_MEM        4G             memory of the test guest
 #knob QEMU_NUMA       2              NUMA nodes of the test guest

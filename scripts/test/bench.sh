@@ -23,10 +23,9 @@ benches="base_bench attrs_bench gmem_bench ram_bench huge_bench"
 BENCH_KERNEL=${GMEM_BENCH_KERNEL:-production}
 case $BENCH_KERNEL in
 production)
-	# From the minimal config (allnoconfig + config/guest.config), unless
-	# KCONFIG_BASE says otherwise: a third of defconfig's objects, none of
-	# them a driver the guest would load, for two kernels (patched, base).
-	export GMEM_KCONFIG_BASE=${GMEM_KCONFIG_BASE:-minimal}
+	# From the test kernel's base config (minimal by default: a third of
+	# defconfig's objects, none of them a driver the guest would load),
+	# for two kernels (patched, base).
 	OBJ=$BUILD/obj-bench
 	FRAGMENTS="$TOP/config/harness.config $TOP/config/kvm.config $(ksft_config)"
 	GMEM_OBJ=$OBJ GMEM_FRAGMENTS=$FRAGMENTS "$TOP/scripts/build/build.sh" --kernel-only || exit 1
