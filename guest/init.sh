@@ -42,28 +42,19 @@ check_dmesg() {
 	return 1
 }
 
+# dump_threads (guest/dump.sh, shared with stress-loop.sh).
+. /dump.sh
+
 # A test that runs into its timeout: show what each of its threads is doing,
-# twice a second apart (a thread that runs a loop shows up in both with
-# changing counters; a blocked one sits in the same kernel stack), with
-# KVM's fault counters of each VM, then kill it.
+# twice a second apart, then kill it.
 dump_stuck() {
-	local name round p th d
+	local name p pids=
 	name=$(basename "$1" | cut -c1-15)
-	for round in 1 2; do
-		echo "# stuck test $1, sample $round:"
-		for p in /proc/[0-9]*; do
-			[ "$(cat "$p/comm" 2>/dev/null)" = "$name" ] || continue
-			for th in "$p"/task/*; do
-				echo "# thread $(basename "$th"): $(cut -d' ' -f3 "$th/stat" 2>/dev/null) wchan=$(cat "$th/wchan" 2>/dev/null)"
-				sed 's/^/#   /' "$th/stack" 2>/dev/null
-			done
-		done
-		for d in /sys/kernel/debug/kvm/*-*/; do
-			[ -d "$d" ] || continue
-			echo "# kvm $(basename "$d"): $(for f in pf_taken pf_fixed pf_spurious pf_emulate pf_guest exits halt_exits; do printf '%s=%s ' $f "$(cat "$d/$f" 2>/dev/null)"; done)"
-		done
-		[ $round = 1 ] && sleep 1
+	for p in /proc/[0-9]*; do
+		[ "$(cat "$p/comm" 2>/dev/null)" = "$name" ] && pids="$pids ${p#/proc/}"
 	done
+	# shellcheck disable=SC2086
+	dump_threads "stuck test $1" $pids
 }
 
 echo "KTAP version 1"

@@ -10,19 +10,10 @@ host_symbol() {
 	awk -v r="$1" '{ if (length($1) == length(r) && $1 <= r && $1 > best) { best = $1; line = $0 } }
 		END { print "#   " line }' /proc/kallsyms
 }
+# dump_threads (guest/dump.sh, packed as /dump.sh).
+. /dump.sh
 dump() {
-	for round in 1 2; do
-		echo "# stalled stress run, sample $round"
-		for t in /proc/$1/task/*; do
-			echo "# thread $(basename "$t"): $(cut -d' ' -f3 "$t/stat") wchan=$(cat "$t/wchan")"
-			sed 's/^/#   /' "$t/stack"
-		done
-		for d in /sys/kernel/debug/kvm/*-*/; do
-			[ -d "$d" ] || continue
-			echo "# kvm $(basename "$d"): $(for f in pf_taken pf_fixed pf_spurious pf_emulate exits halt_exits; do printf '%s=%s ' $f "$(cat "$d/$f" 2>/dev/null)"; done)"
-		done
-		[ $round = 1 ] && sleep 1
-	done
+	dump_threads "stalled stress run" "$1"
 	t=/sys/kernel/tracing
 	[ -d $t/events/kvm ] || return
 	# With "trace": KVM's events up to the first exit from a guest RIP in

@@ -23,7 +23,9 @@ limit=$((${GMEM_BOOT_TIMEOUT:-300} + ($# * (timeout + 5))))
 silence=$((timeout + 180))
 note "booting $(basename "$OBJ")/bzImage under QEMU/TCG; $# programs, ${timeout}s each; log: $log"
 raw=$log.raw
-rm -f "$raw" "$res/$name.rc"
+# A monitor socket, to record the vCPUs' state if the guest hangs.
+mon=$res/$name.mon hang=$log.hang
+rm -f "$raw" "$res/$name.rc" "$mon" "$hang"
 t0=$(date +%s)
 # no_timer_check: a guest slowed down by a loaded host (TCG) can fail the
 # IO-APIC timer check and panic in setup_IO_APIC() (seen with a nice'd QEMU
@@ -51,7 +53,8 @@ if [ "$nodes" -gt 1 ]; then
 	mem=$((mem_mb / nodes * nodes))M
 fi
 qemu-system-x86_64 -accel tcg -cpu max,la57=off -smp "$smp" -m "$mem" "${numa[@]}" \
-	-nodefaults -display none -no-reboot -serial "file:$raw" -monitor none \
+	-nodefaults -display none -no-reboot -serial "file:$raw" \
+	-monitor "unix:$mon,server=on,wait=off" \
 	-kernel "$OBJ/arch/x86/boot/bzImage" -initrd "$img" \
 	-append "console=ttyS0 loglevel=1 panic=-1 no_timer_check ${GMEM_KERNEL_CMDLINE:-}" \
 	</dev/null >"$log.qemu" 2>&1 &
@@ -76,13 +79,20 @@ while kill -0 $qpid 2>/dev/null; do
 		why="the guest hung: its console was silent for ${silence}s after '$(tr -d '\r' <"$raw" | grep '^# running ' | tail -n 1 | cut -c3-)'; see $log"
 	fi
 	if [ -n "$why" ]; then
+		# Where each vCPU is, twice, a second apart: a loop or a halt.
+		{
+			python3 "$TOP/scripts/boot/hmp.py" "$mon" "info cpus" \
+				"info registers -a" "x/6i \$pc"
+			sleep 1
+			python3 "$TOP/scripts/boot/hmp.py" "$mon" "info registers -a"
+		} >"$hang" 2>&1 && why="$why; the vCPUs' registers: $hang"
 		kill -KILL $qpid 2>/dev/null
 		break
 	fi
 done
 wait $qpid 2>/dev/null
 tr -d '\r' <"$raw" >"$log"
-rm -f "$raw"
+rm -f "$raw" "$mon"
 elapsed=$(($(date +%s) - t0))
 
 sed -n '/^KTAP version 1$/,$p' "$log" | grep -vE '^\[ *[0-9]+\.[0-9]+\]' >"$ktap"

@@ -31,6 +31,7 @@ list=$stage/cpio.list
 	printf 'TIMEOUT=%s\nTESTS="%s"\n' "$timeout" "$*" >"$stage/run.conf"
 	echo "file /run.conf $stage/run.conf 644 0 0"
 	echo "file /splat.ere $TOP/guest/splat.ere 644 0 0"
+	echo "file /dump.sh $TOP/guest/dump.sh 644 0 0"
 } >"$list"
 
 # Test programs, stripped, and the libraries they load.
