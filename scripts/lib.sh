@@ -7,6 +7,10 @@ SRC=${GMEM_SRC:-$BUILD/linux}	# git tree: pristine base + one commit per patch
 OBJ=${GMEM_OBJ:-$BUILD/obj}		# out-of-tree kernel build
 KSFT=${GMEM_KSFT:-$BUILD/selftests}	# KVM selftests build output
 HDR=${GMEM_HDR:-$BUILD/headers}	# uapi headers installed from $SRC
+# Relative directories are taken from where the harness was started; the
+# kernel's make changes directory, so they are made absolute once, here.
+BUILD=$(realpath -m "$BUILD") SRC=$(realpath -m "$SRC") OBJ=$(realpath -m "$OBJ")
+KSFT=$(realpath -m "$KSFT") HDR=$(realpath -m "$HDR")
 PATCHES=$TOP/patches
 COVER=$PATCHES/0000-cover-letter.patch
 NPROC=$(nproc)

@@ -11,7 +11,7 @@
 # Not part of CI: a cold build takes about 33 minutes here (see README).
 . "$(dirname "$0")/../lib.sh"
 
-DEB_OBJ=${GMEM_DEB_OBJ:-$BUILD/obj-deb}
+DEB_OBJ=$(realpath -m "${GMEM_DEB_OBJ:-$BUILD/obj-deb}")
 DEB_OUT=${GMEM_DEB_OUT:-$BUILD/deb}
 DEBIAN_CONFIG=${GMEM_DEBIAN_CONFIG:-/usr/src/linux-config-6.1/config.amd64_none_amd64.xz}
 MODLIST=$TOP/config/deb-host-modules.txt
