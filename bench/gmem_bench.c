@@ -7,9 +7,11 @@
  *     fresh shared pages (anonymous userspace_addr) of the same memslot.
  *  2. The cost of punching one page, and of converting one page between
  *     private and shared, with the file bound through 1 and 512 memslots;
- *     and of punching one mapped page and allocating it again.
+ *     and of punching one mapped page and allocating it again, within
+ *     those rounds and back to back.
  *  3. fallocate of 512 MiB of guest_memfd against memset of 512 MiB of
- *     fresh anonymous memory.
+ *     fresh anonymous memory; the guest_memfd private-only (2 MiB folios)
+ *     and host-mappable (4 KiB folios).
  *  4. Punching a hole over all of 512 MiB gives every page back (MemFree,
  *     with the free pages on per-CPU lists).
  *  5. The host footprint of a guest converted all private and back, with
@@ -59,6 +61,11 @@
  * another run of this kind of machine, not a target).
  */
 #define REALLOC_UPSTREAM 13.6
+/*
+ * The same back to back: pre-fault the page (KVM_PRE_FAULT_MEMORY), punch
+ * and allocate it again, nothing else between rounds.
+ */
+#define HOT_ITERS	1001
 
 /* Parts 3 and 4. */
 #define BULK_SIZE	(512 * MiB)
@@ -125,7 +132,11 @@ static const struct metric gmem_metrics[] = {
 	{ "to_private_512_vs_1", "ns", TARGET("<=", ONE_TARGET), STAT_MEDIAN },
 	{ "punch_realloc_4k", "us", TARGET("~", REALLOC_UPSTREAM),
 	  STAT_MEDIAN },
+	{ "punch_realloc_4k_hot", "us", TARGET("~", REALLOC_UPSTREAM),
+	  STAT_MEDIAN },
 	{ "fallocate_vs_memset", "ms", TARGET("<=", BULK_TARGET), STAT_MEDIAN },
+	{ "fallocate_4k_vs_memset", "ms", TARGET("<=", BULK_TARGET),
+	  STAT_MEDIAN },
 	{ "punch_gives_back", "kB", TARGET("<=", GIVE_BACK_TARGET),
 	  STAT_SINGLE },
 	{ "convert_footprint", "MiB", TARGET("<=", CONV_TARGET), STAT_SINGLE },
@@ -213,14 +224,20 @@ static void print_changes(const char *what, const struct meminfo *a,
 	printf(" per-CPU-free-lists %+lld (kB)\n", b->pcp - a->pcp);
 }
 
-static int gmem_create(int vm, uint64_t size)
+static int gmem_create_flags(int vm, uint64_t size, uint64_t flags)
 {
-	struct kvm_create_guest_memfd args = { .size = size };
+	struct kvm_create_guest_memfd args = { .size = size, .flags = flags };
 	int fd = ioctl(vm, KVM_CREATE_GUEST_MEMFD, &args);
 
 	if (fd < 0)
-		die_errno("KVM_CREATE_GUEST_MEMFD(%s)", size_str(size));
+		die_errno("KVM_CREATE_GUEST_MEMFD(%s, flags %#llx)",
+			  size_str(size), (unsigned long long)flags);
 	return fd;
+}
+
+static int gmem_create(int vm, uint64_t size)
+{
+	return gmem_create_flags(vm, size, 0);
 }
 
 static void gmem_allocate(int fd, uint64_t offset, uint64_t len)
@@ -487,10 +504,50 @@ static void one_page_round(struct guest *g, struct region *r, uint64_t ns[NR_OPS
 	ns[OP_TO_PRIVATE] = now_ns() - t0;
 }
 
+/*
+ * The page's punch and reallocation back to back, HOT_ITERS rounds on @g's
+ * 1-memslot file: KVM_PRE_FAULT_MEMORY maps it private (untimed), punch
+ * (@ns[0]) and allocate it again (@ns[1]: both).  The rounds above run the
+ * guest and convert the page in between, which leaves the host's caches
+ * (and TCG's) cold for the timed calls; these show the calls themselves.
+ * False, with a message, if KVM lacks KVM_CAP_PRE_FAULT_MEMORY.
+ */
+static bool bench_one_page_hot(struct guest *g, struct region *r,
+			       uint64_t ns[2][HOT_ITERS])
+{
+	uint64_t gpa = TEST_GPA + ONE_OFFSET, t0, t1;
+	int i;
+
+	if (ioctl(kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_PRE_FAULT_MEMORY) <= 0) {
+		printf("back to back: not measured, KVM lacks KVM_CAP_PRE_FAULT_MEMORY\n");
+		return false;
+	}
+	printf("back to back, 1 memslot: %d rounds of KVM_PRE_FAULT_MEMORY of the page (untimed), punch (timed) and fallocate it again (timed with the punch)\n",
+	       HOT_ITERS);
+	for (i = -1; i < HOT_ITERS; i++) {
+		struct kvm_pre_fault_memory pf = { .gpa = gpa, .size = PAGE };
+
+		while (pf.size)
+			if (ioctl(g->vcpu.fd, KVM_PRE_FAULT_MEMORY, &pf) &&
+			    errno != EINTR)
+				die_errno("KVM_PRE_FAULT_MEMORY(%#llx, 4KiB)",
+					  (unsigned long long)gpa);
+		t0 = now_ns();
+		gmem_punch(r->gmem, ONE_OFFSET, PAGE);
+		t1 = now_ns();
+		gmem_allocate(r->gmem, ONE_OFFSET, PAGE);
+		if (i < 0)
+			continue;
+		ns[0][i] = t1 - t0;
+		ns[1][i] = now_ns() - t0;
+	}
+	return true;
+}
+
 /* 2. One page, with the file bound through 1 and through 512 memslots. */
 static void bench_one_page(void)
 {
-	static uint64_t t[2][NR_OPS][ONE_ITERS];
+	static uint64_t t[2][NR_OPS][ONE_ITERS], hot[2][HOT_ITERS];
 	static const int slots[2] = { 1, NR_PARTS };
 	uint64_t ns[NR_OPS], bind;
 	struct stats st[2];
@@ -498,6 +555,7 @@ static void bench_one_page(void)
 	struct region r[2];
 	double ratio;
 	int c, i, op, n;
+	bool hot_ok;
 
 	printf("== 2. punching and converting one 4KiB page: guest_memfd bound through 1 vs %d memslots\n",
 	       NR_PARTS);
@@ -533,6 +591,7 @@ static void bench_one_page(void)
 				t[c][op][i] = ns[op];
 		}
 	}
+	hot_ok = bench_one_page_hot(&g[0], &r[0], hot);
 	for (c = 0; c < 2; c++) {
 		region_destroy(&r[c]);
 		guest_destroy(&g[c]);
@@ -559,12 +618,24 @@ static void bench_one_page(void)
 		       op_name[op], NR_PARTS, ratio, ONE_TARGET,
 		       verdict(ratio <= ONE_TARGET));
 	}
+	if (hot_ok) {
+		struct stats punch = stats_of(hot[0], HOT_ITERS, 1e3);
+		struct stats us = stats_of(hot[1], HOT_ITERS, 1e3);
+
+		printf("back to back, 1 memslot : punch median %.1f us (min %.1f, IQR %.1f..%.1f); punch + reallocate median %.1f us (min %.1f, IQR %.1f..%.1f), n %d (info)\n",
+		       punch.median, punch.min, punch.q1, punch.q3, us.median,
+		       us.min, us.q1, us.q3, HOT_ITERS);
+		add_result("punch_realloc_4k_hot", &us, NULL, 1, 2);
+	}
 }
 
-/* Returns the ns fallocate took; the file is gone afterwards. */
-static uint64_t time_fallocate(int vm, uint64_t size)
+/*
+ * Returns the ns fallocate took on a new file of @vm with @flags; the file is
+ * gone afterwards.
+ */
+static uint64_t time_fallocate(int vm, uint64_t size, uint64_t flags)
 {
-	int fd = gmem_create(vm, size);
+	int fd = gmem_create_flags(vm, size, flags);
 	uint64_t t0, t;
 
 	t0 = now_ns();
@@ -589,49 +660,88 @@ static uint64_t time_memset(uint64_t size)
 	return t;
 }
 
-static const char *const bulk_name[2] = { "fallocate", "memset" };
+/*
+ * The kinds of part 3: a private-only guest_memfd of the SW-protected VM
+ * (2 MiB folios where they fit, unless kvm.gmem_huge_pages=N), a
+ * host-mappable one of a default VM (4 KiB folios, always), and memset.
+ */
+enum { BULK_PRIVATE, BULK_MAPPABLE, BULK_MEMSET, NR_BULK };
+
+static const char *const bulk_name[NR_BULK] = {
+	"fallocate private-only", "fallocate host-mappable", "memset",
+};
+static const char *const bulk_metric[BULK_MEMSET] = {
+	"fallocate_vs_memset", "fallocate_4k_vs_memset",
+};
+
+static uint64_t time_bulk(int kind, const int vm[2], uint64_t size)
+{
+	if (kind == BULK_MEMSET)
+		return time_memset(size);
+	return time_fallocate(vm[kind], size,
+			      kind == BULK_MAPPABLE ? GUEST_MEMFD_FLAG_MMAP : 0);
+}
 
 /* 3. Allocating a guest_memfd against faulting in anonymous memory. */
 static void bench_bulk(void)
 {
-	uint64_t t[2][BULK_REPS];
-	struct stats ms[2];
+	uint64_t t[NR_BULK][BULK_REPS];
+	struct stats ms[NR_BULK];
+	int vm[2], rep, i, k, nr = 0;
+	int kinds[NR_BULK];
 	double ratio;
-	int vm, rep, i, k;
 
 	printf("== 3. fallocate of %s of guest_memfd vs memset of %s of fresh anonymous memory\n",
 	       size_str(BULK_SIZE), size_str(BULK_SIZE));
-	printf("fallocate: a new guest_memfd of %s, one fallocate(KEEP_SIZE) over all of it (timed), closed; memset: a new anonymous mmap (not madvised), memset over all of it (timed), munmapped\n",
+	vm[BULK_PRIVATE] = create_vm();
+	kinds[nr++] = BULK_PRIVATE;
+	vm[BULK_MAPPABLE] = ioctl(kvm_fd, KVM_CREATE_VM, 0);
+	if (vm[BULK_MAPPABLE] < 0)
+		die_errno("KVM_CREATE_VM(0)");
+	if (ioctl(vm[BULK_MAPPABLE], KVM_CHECK_EXTENSION,
+		  KVM_CAP_GUEST_MEMFD_FLAGS) > 0 &&
+	    (ioctl(vm[BULK_MAPPABLE], KVM_CHECK_EXTENSION,
+		   KVM_CAP_GUEST_MEMFD_FLAGS) & GUEST_MEMFD_FLAG_MMAP))
+		kinds[nr++] = BULK_MAPPABLE;
+	else
+		printf("host-mappable: not measured, a default VM's KVM_CAP_GUEST_MEMFD_FLAGS lacks GUEST_MEMFD_FLAG_MMAP\n");
+	kinds[nr++] = BULK_MEMSET;
+	printf("fallocate: a new guest_memfd of %s, one fallocate(KEEP_SIZE) over all of it (timed), closed; private-only: of the SW-protected VM, flags 0 (2MiB folios where they fit); host-mappable: of a default VM, GUEST_MEMFD_FLAG_MMAP (4KiB folios); memset: a new anonymous mmap (not madvised), memset over all of it (timed), munmapped\n",
 	       size_str(BULK_SIZE));
-	printf("%d runs each, alternating which goes first, after an untimed %s warm-up of each\n",
+	printf("%d runs each, the order rotating, after an untimed %s warm-up of each\n",
 	       BULK_REPS, size_str(BULK_WARMUP));
-	vm = create_vm();
-	time_fallocate(vm, BULK_WARMUP);
-	time_memset(BULK_WARMUP);
+	for (i = 0; i < nr; i++)
+		time_bulk(kinds[i], vm, BULK_WARMUP);
 	for (rep = 0; rep < BULK_REPS; rep++) {
-		for (i = 0; i < 2; i++) {
-			k = i ^ (rep & 1);
-			t[k][rep] = k ? time_memset(BULK_SIZE) :
-					time_fallocate(vm, BULK_SIZE);
-			printf("run %d %-9s: %llu ms (%.0f MiB/s)\n", rep + 1,
+		for (i = 0; i < nr; i++) {
+			k = kinds[(i + rep) % nr];
+			t[k][rep] = time_bulk(k, vm, BULK_SIZE);
+			printf("run %d %-23s: %llu ms (%.0f MiB/s)\n", rep + 1,
 			       bulk_name[k],
 			       (unsigned long long)(t[k][rep] / 1000000),
 			       mib(BULK_SIZE) * NSEC / t[k][rep]);
 		}
 	}
-	close(vm);
-	for (k = 0; k < 2; k++) {
+	close(vm[BULK_PRIVATE]);
+	close(vm[BULK_MAPPABLE]);
+	for (i = 0; i < nr; i++) {
+		k = kinds[i];
 		ms[k] = stats_of(t[k], BULK_REPS, 1e6);
-		printf("%-9s: median %.1f ms (%.0f MiB/s, %.0f ns per 4KiB page)  min %.1f ms  IQR %.1f ms (%.1f..%.1f)  n %d\n",
+		printf("%-23s: median %.1f ms (%.0f MiB/s, %.0f ns per 4KiB page)  min %.1f ms  IQR %.1f ms (%.1f..%.1f)  n %d\n",
 		       bulk_name[k], ms[k].median,
 		       mib(BULK_SIZE) * 1e3 / ms[k].median,
 		       ms[k].median * 1e6 / (BULK_SIZE / PAGE), ms[k].min,
 		       ms[k].q3 - ms[k].q1, ms[k].q1, ms[k].q3, BULK_REPS);
 	}
-	ratio = add_result("fallocate_vs_memset", &ms[0], &ms[1], 1, 3);
-	printf("ratio fallocate / memset (time, medians): %.3f (fallocate %.1fx as fast)  target <= %.1f: %s\n",
-	       ratio, ms[1].median / ms[0].median, BULK_TARGET,
-	       verdict(ratio <= BULK_TARGET));
+	for (i = 0; i < nr; i++) {
+		k = kinds[i];
+		if (k == BULK_MEMSET)
+			continue;
+		ratio = add_result(bulk_metric[k], &ms[k], &ms[BULK_MEMSET], 1, 3);
+		printf("ratio %s / memset (time, medians): %.3f (fallocate %.1fx as fast)  target <= %.1f: %s\n",
+		       bulk_name[k], ratio, ms[BULK_MEMSET].median / ms[k].median,
+		       BULK_TARGET, verdict(ratio <= BULK_TARGET));
+	}
 }
 
 /* 4. Punching all of a file gives its memory back. */
