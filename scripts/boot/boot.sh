@@ -23,9 +23,13 @@ limit=$((${GMEM_BOOT_TIMEOUT:-300} + ($# * (timeout + 5))))
 silence=$((timeout + 180))
 note "booting $(basename "$OBJ")/bzImage under QEMU/TCG; $# programs, ${timeout}s each; log: $log"
 raw=$log.raw
-# A monitor socket, to record the vCPUs' state if the guest hangs.
-mon=$res/$name.mon hang=$log.hang
-rm -f "$raw" "$res/$name.rc" "$mon" "$hang"
+# A monitor socket, to record the vCPUs' state if the guest hangs; in a
+# directory of its own under /tmp, as a unix socket's path is limited to
+# 107 bytes.
+mondir=$(mktemp -d "${TMPDIR:-/tmp}/gmem-qemu.XXXXXX") || die "cannot make a directory for QEMU's monitor"
+mon=$mondir/monitor hang=$log.hang
+trap 'rm -rf "$mondir"' EXIT
+rm -f "$raw" "$res/$name.rc" "$hang"
 t0=$(date +%s)
 # no_timer_check: a guest slowed down by a loaded host (TCG) can fail the
 # IO-APIC timer check and panic in setup_IO_APIC() (seen with a nice'd QEMU
@@ -59,7 +63,7 @@ qemu-system-x86_64 -accel tcg -cpu max,la57=off -smp "$smp" -m "$mem" "${numa[@]
 	-append "console=ttyS0 loglevel=1 panic=-1 no_timer_check ${GMEM_KERNEL_CMDLINE:-}" \
 	</dev/null >"$log.qemu" 2>&1 &
 qpid=$!
-trap 'kill -KILL $qpid 2>/dev/null' EXIT
+trap 'kill -KILL $qpid 2>/dev/null; rm -rf "$mondir"' EXIT
 shown=0 why= last=$t0 size=0
 while kill -0 $qpid 2>/dev/null; do
 	sleep 2
@@ -92,7 +96,7 @@ while kill -0 $qpid 2>/dev/null; do
 done
 wait $qpid 2>/dev/null
 tr -d '\r' <"$raw" >"$log"
-rm -f "$raw" "$mon"
+rm -f "$raw"
 elapsed=$(($(date +%s) - t0))
 
 sed -n '/^KTAP version 1$/,$p' "$log" | grep -vE '^\[ *[0-9]+\.[0-9]+\]' >"$ktap"
