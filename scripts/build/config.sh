@@ -7,7 +7,7 @@
 #
 # The base is allnoconfig plus config/guest.config (a QEMU guest with an
 # initramfs and a serial console, nothing more: a third of defconfig's
-# objects, 12 min cold instead of 17 to 42), or with GMEM_KCONFIG_BASE=defconfig
+# objects, 13 min cold instead of 17 to 42), or with GMEM_KCONFIG_BASE=defconfig
 # x86_64 defconfig (make hygiene's builds).
 . "$(dirname "$0")/../lib.sh"
 
