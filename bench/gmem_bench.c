@@ -690,6 +690,7 @@ static void bench_bulk(void)
 	int vm[2], rep, i, k, nr = 0;
 	int kinds[NR_BULK];
 	double ratio;
+	long flags;
 
 	printf("== 3. fallocate of %s of guest_memfd vs memset of %s of fresh anonymous memory\n",
 	       size_str(BULK_SIZE), size_str(BULK_SIZE));
@@ -698,10 +699,9 @@ static void bench_bulk(void)
 	vm[BULK_MAPPABLE] = ioctl(kvm_fd, KVM_CREATE_VM, 0);
 	if (vm[BULK_MAPPABLE] < 0)
 		die_errno("KVM_CREATE_VM(0)");
-	if (ioctl(vm[BULK_MAPPABLE], KVM_CHECK_EXTENSION,
-		  KVM_CAP_GUEST_MEMFD_FLAGS) > 0 &&
-	    (ioctl(vm[BULK_MAPPABLE], KVM_CHECK_EXTENSION,
-		   KVM_CAP_GUEST_MEMFD_FLAGS) & GUEST_MEMFD_FLAG_MMAP))
+	flags = ioctl(vm[BULK_MAPPABLE], KVM_CHECK_EXTENSION,
+		      KVM_CAP_GUEST_MEMFD_FLAGS);
+	if (flags > 0 && (flags & GUEST_MEMFD_FLAG_MMAP))
 		kinds[nr++] = BULK_MAPPABLE;
 	else
 		printf("host-mappable: not measured, a default VM's KVM_CAP_GUEST_MEMFD_FLAGS lacks GUEST_MEMFD_FLAG_MMAP\n");
